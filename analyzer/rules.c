@@ -1,0 +1,1522 @@
+/*
+ * rules.c - pipeline stage 4: rule files in, classified records out.
+ *
+ * Loading validates each file against the documented format and reports
+ * problems with file:line:column. Matching is a literal prefilter (most
+ * records contain none of the literals and never reach PCRE2), then the
+ * JIT-compiled patterns, then the event-time conditions.
+ */
+#include "common.h"
+#include "rules.h"
+#include "diag.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* PCRE2 limits per match, so that a pathological pattern cannot hang. */
+#define RULES_MATCH_LIMIT 1000000
+#define RULES_DEPTH_LIMIT 10000
+#define RULES_JIT_STACK (1u << 20)
+/* Groups counted separately by a window's "by" capture. */
+#define WINDOW_GROUPS 32
+/* Prefilter literals shorter than this are not worth it. */
+#define MIN_LITERAL 3
+
+/* The rule files compiled into the binary (rules_builtin.c). */
+struct builtin_rule_file {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct builtin_rule_file builtin_rule_files[];
+extern const size_t builtin_rule_file_count;
+
+struct pattern {
+	char *re;               /* owned source */
+	char *literal;          /* owned; NULL: always a candidate */
+	char *literal_json;     /* owned; the literal as it looks inside a
+				   JSON string; NULL: no JSON prefilter */
+	bool ci;                /* literal compared case-insensitively */
+	bool json_only;         /* only JSON records can match (a field) */
+	char *field;            /* owned; NULL: the rule's field */
+	pcre2_code *code;
+	int line, col;          /* where the pattern is in its file */
+};
+
+struct window_group {
+	uint64_t key;           /* hash of the "by" value */
+	unsigned filled, head;
+	int64_t last;
+	int64_t *ring;          /* owned; window_count entries */
+};
+
+struct rule_impl {
+	struct pattern *any;
+	size_t nany;
+	struct pattern *none;
+	size_t nnone;
+	char *metric_value;     /* capture with the number */
+	char *metric_unit_fixed;
+	char *metric_unit_from; /* capture with the unit */
+	struct window_group groups[WINDOW_GROUPS];
+	size_t *after_idx;      /* indexes of the 'after' rules */
+	bool fired_once;
+	int64_t last_fire;
+	bool candidate;         /* set by rules_prefilter */
+	int line, col;          /* where the rule's id is */
+};
+
+struct rules {
+	struct rule **v;        /* owned, sorted by id after compile */
+	size_t n, alloc;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit_stack;
+	bool any_ci;            /* some literal is case-insensitive */
+	struct buf lower;       /* lower-case copy of the record */
+	const char *limit_rule;
+	bool compiled;
+};
+
+static const char *const sev_names[] = {
+	[RULE_SEV_INFO] = "info",
+	[RULE_SEV_WARNING] = "warning",
+	[RULE_SEV_ERROR] = "error",
+	[RULE_SEV_CRITICAL] = "critical",
+};
+
+const char *rules_sev_name(enum rule_sev s)
+{
+	return (unsigned)s < ARRAY_SIZE(sev_names) ? sev_names[s] : "?";
+}
+
+int rules_sev_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sev_names); i++)
+		if (strcmp(s, sev_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void strlist_free(struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void strlist_add(struct strlist *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = xstrdup(s);
+}
+
+static void pattern_release(struct pattern *p)
+{
+	free(p->re);
+	free(p->literal);
+	free(p->literal_json);
+	free(p->field);
+	pcre2_code_free(p->code);
+}
+
+static void rule_free(struct rule *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	free(r->id);
+	free(r->title);
+	free(r->guide_section);
+	free(r->guide_title);
+	free(r->category);
+	free(r->file);
+	free(r->field);
+	strlist_free(&r->any);
+	strlist_free(&r->none);
+	strlist_free(&r->causes);
+	strlist_free(&r->diagnosis);
+	strlist_free(&r->remedy);
+	strlist_free(&r->references);
+	strlist_free(&r->ex_match);
+	strlist_free(&r->ex_no_match);
+	strlist_free(&r->after);
+	free(r->metric_name);
+	free(r->metric_unit);
+	free(r->window_by);
+	if (r->impl) {
+		for (i = 0; i < r->impl->nany; i++)
+			pattern_release(&r->impl->any[i]);
+		for (i = 0; i < r->impl->nnone; i++)
+			pattern_release(&r->impl->none[i]);
+		free(r->impl->any);
+		free(r->impl->none);
+		free(r->impl->metric_value);
+		free(r->impl->metric_unit_fixed);
+		free(r->impl->metric_unit_from);
+		for (i = 0; i < WINDOW_GROUPS; i++)
+			free(r->impl->groups[i].ring);
+		free(r->impl->after_idx);
+		free(r->impl);
+	}
+	free(r);
+}
+
+struct rules *rules_new(void)
+{
+	struct rules *rs = xcalloc(1, sizeof(*rs));
+
+	buf_init(&rs->lower);
+	return rs;
+}
+
+void rules_free(struct rules *rs)
+{
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < rs->n; i++)
+		rule_free(rs->v[i]);
+	free(rs->v);
+	pcre2_match_data_free(rs->md);
+	pcre2_match_context_free(rs->mctx);
+	pcre2_jit_stack_free(rs->jit_stack);
+	buf_release(&rs->lower);
+	free(rs);
+}
+
+size_t rules_count(const struct rules *rs)
+{
+	return rs->n;
+}
+
+const struct rule *rules_at(const struct rules *rs, size_t i)
+{
+	return i < rs->n ? rs->v[i] : NULL;
+}
+
+const struct rule *rules_find(const struct rules *rs, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i]->id, id) == 0)
+			return rs->v[i];
+	return NULL;
+}
+
+const char *rules_last_limit_rule(const struct rules *rs)
+{
+	return rs->limit_rule;
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+/* The text of a file being loaded, to find where things are in it. */
+struct src {
+	const char *name;
+	const char *text;
+	size_t len;
+	int errors;
+	const char *scope;      /* key of the object being read, or NULL */
+};
+
+/*
+ * Where does needle (a JSON key or string value, unquoted) first occur,
+ * quoted, in the file? jansson keeps no positions for values, so a
+ * search of the text is the best location there is; 0:0 when not found.
+ */
+static void locate(const struct src *s, const char *needle, int *line,
+		   int *col)
+{
+	struct buf q;
+	const char *hit, *p;
+
+	*line = 0;
+	*col = 0;
+	buf_init(&q);
+	buf_addch(&q, '"');
+	buf_add_json_escaped(&q, needle, strlen(needle));
+	buf_addch(&q, '"');
+	hit = NULL;
+	if (s->scope) {
+		/* Inside a nested object: search from its key on. */
+		struct buf k;
+		const char *from;
+
+		buf_init(&k);
+		buf_addf(&k, "\"%s\"", s->scope);
+		from = memmem(s->text, s->len, k.p, k.len);
+		buf_release(&k);
+		if (from)
+			hit = memmem(from, s->len - (size_t)(from - s->text),
+				     q.p, q.len);
+	}
+	if (hit == NULL)
+		hit = memmem(s->text, s->len, q.p, q.len);
+	buf_release(&q);
+	if (hit == NULL)
+		return;
+	*line = 1;
+	*col = 1;
+	for (p = s->text; p < hit; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+__attribute__((format(printf, 3, 4)))
+static void src_error(struct src *s, const char *where, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int line = 0, col = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (where)
+		locate(s, where, &line, &col);
+	if (line)
+		error("%s:%d:%d: %s", s->name, line, col, msg);
+	else
+		error("%s: %s", s->name, msg);
+	s->errors++;
+}
+
+static bool valid_id(const char *id)
+{
+	const char *p;
+
+	if (*id == '\0' || strchr(id, '.') == NULL)
+		return false;
+	for (p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+/* Known keys per object; anything else is refused. */
+static const char *const top_keys[] = {
+	"id", "title", "guide", "category", "severity", "match", "metric",
+	"window", "after", "causes", "diagnosis", "remedy", "references",
+	"examples", NULL,
+};
+static const char *const guide_keys[] = { "section", "title", NULL };
+static const char *const match_keys[] = { "any", "none", "field", NULL };
+static const char *const pattern_keys[] = { "re", "literal", "field", NULL };
+static const char *const metric_keys[] = {
+	"name", "value", "unit", "unit_from", "above", "below", NULL,
+};
+static const char *const window_keys[] = { "count", "seconds", "by", NULL };
+static const char *const after_keys[] = { "rules", "seconds", NULL };
+static const char *const example_keys[] = { "match", "no_match", NULL };
+static const char *const categories[] = {
+	"build", "health", "database", "startup", "performance", "memory",
+	"cors", "auth", "deploy", NULL,
+};
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+static void check_keys(struct src *s, json_t *obj, const char *const *keys,
+		       const char *what)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v) {
+		(void)v;
+		if (!in_list(keys, k))
+			src_error(s, k, "unknown key '%s' in %s", k, what);
+	}
+}
+
+/* A required or optional string member; NULL when absent or wrong. */
+static const char *get_str(struct src *s, json_t *obj, const char *key,
+			   bool required, const char *what)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL) {
+		if (required)
+			src_error(s, NULL, "%s: missing required key '%s'",
+				  what, key);
+		return NULL;
+	}
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		src_error(s, key, "%s: '%s' must be a non-empty string",
+			  what, key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static bool get_num(struct src *s, json_t *obj, const char *key,
+		    bool required, const char *what, double *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL) {
+		if (required)
+			src_error(s, NULL, "%s: missing required key '%s'",
+				  what, key);
+		return false;
+	}
+	if (!json_is_number(v)) {
+		src_error(s, key, "%s: '%s' must be a number", what, key);
+		return false;
+	}
+	*out = json_number_value(v);
+	return true;
+}
+
+/* An array of strings; min_n entries at least when present/required. */
+static void get_strlist(struct src *s, json_t *obj, const char *key,
+			bool required, size_t min_n, const char *what,
+			struct strlist *out)
+{
+	json_t *v = json_object_get(obj, key), *e;
+	size_t i;
+
+	if (v == NULL) {
+		if (required)
+			src_error(s, NULL, "%s: missing required key '%s'",
+				  what, key);
+		return;
+	}
+	if (!json_is_array(v)) {
+		src_error(s, key, "%s: '%s' must be an array of strings",
+			  what, key);
+		return;
+	}
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || json_string_length(e) == 0) {
+			src_error(s, key, "%s: '%s'[%zu] must be a non-empty "
+				  "string", what, key, i);
+			continue;
+		}
+		strlist_add(out, json_string_value(e));
+	}
+	if (json_array_size(v) < min_n)
+		src_error(s, key, "%s: '%s' needs at least %zu entries, has %zu",
+			  what, key, min_n, json_array_size(v));
+}
+
+/*
+ * The longest run of plain characters at the top level of a pattern that
+ * every match must contain. Returns an owned string or NULL; *ci is set
+ * when the pattern starts with (?i).
+ */
+TESTABLE char *rules_derive_literal(const char *re, bool *ci)
+{
+	struct buf run, best;
+	const char *p = re;
+	int depth = 0;
+	char *out = NULL;
+
+	*ci = false;
+	/* Leading option settings such as (?i) or (?s). */
+	while (p[0] == '(' && p[1] == '?') {
+		const char *q = p + 2;
+
+		while (*q == 'i' || *q == 's' || *q == 'm' || *q == 'x' ||
+		       *q == 'n' || *q == 'U')
+			q++;
+		if (*q != ')' || q == p + 2)
+			break;
+		if (memchr(p + 2, 'x', (size_t)(q - p - 2)))
+			return NULL;
+		if (memchr(p + 2, 'i', (size_t)(q - p - 2)))
+			*ci = true;
+		p = q + 1;
+	}
+	buf_init(&run);
+	buf_init(&best);
+#define END_RUN() do { \
+		if (run.len > best.len) { \
+			buf_clear(&best); \
+			buf_add(&best, run.p, run.len); \
+		} \
+		buf_clear(&run); \
+	} while (0)
+	for (; *p; p++) {
+		char c = *p;
+
+		if (depth > 0) {
+			if (c == '\\' && p[1])
+				p++;
+			else if (c == '[') {
+				p++;
+				if (*p == '^')
+					p++;
+				if (*p == ']')
+					p++;
+				while (*p && *p != ']') {
+					if (*p == '\\' && p[1])
+						p++;
+					p++;
+				}
+				if (*p == '\0')
+					goto out;
+			} else if (c == '(')
+				depth++;
+			else if (c == ')')
+				depth--;
+			continue;
+		}
+		switch (c) {
+		case '\\':
+			p++;
+			if (*p == '\0')
+				goto out;
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9')) {
+				END_RUN();
+				if (*p == 'Q')
+					goto out;
+			} else {
+				buf_addch(&run, *p);
+			}
+			break;
+		case '(':
+			END_RUN();
+			depth++;
+			break;
+		case '[':
+			END_RUN();
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '\\' && p[1])
+					p++;
+				p++;
+			}
+			if (*p == '\0')
+				goto out;
+			break;
+		case '|':
+			buf_clear(&best);
+			goto out;
+		case '*':
+		case '?':
+		case '+':
+		case '{':
+			if (c == '{' && !(p[1] >= '0' && p[1] <= '9')) {
+				buf_addch(&run, c);
+				break;
+			}
+			/* The quantified atom is optional or repeated. */
+			if (run.len > 0)
+				run.len--;
+			END_RUN();
+			if (c == '{')
+				while (*p && *p != '}')
+					p++;
+			if (*p == '\0')
+				goto out;
+			if (p[1] == '?' || p[1] == '+')
+				p++;
+			break;
+		case '.':
+		case '^':
+		case '$':
+			END_RUN();
+			break;
+		default:
+			buf_addch(&run, c);
+		}
+	}
+	END_RUN();
+out:
+#undef END_RUN
+	if (best.len >= MIN_LITERAL)
+		out = xmemdup(best.p, best.len);
+	buf_release(&run);
+	buf_release(&best);
+	return out;
+}
+
+static void lower_ascii(char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] >= 'A' && p[i] <= 'Z')
+			p[i] = (char)(p[i] + 32);
+}
+
+/*
+ * The literal as it appears inside a raw JSON string: quote and backslash
+ * escaped. Literals with control bytes or non-ASCII (which encoders may
+ * write as \uXXXX) get no JSON prefilter.
+ */
+static char *json_literal(const char *lit)
+{
+	struct buf b;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)lit; *p; p++)
+		if (*p < 0x20 || *p >= 0x80 || *p == '/')
+			return NULL;
+	buf_init(&b);
+	buf_add_json_escaped(&b, lit, strlen(lit));
+	return buf_detach(&b, NULL);
+}
+
+static void load_pattern(struct src *s, struct rule *r, json_t *v,
+			 struct pattern *pat, struct strlist *sources)
+{
+	const char *re = NULL, *lit = NULL, *field = NULL;
+
+	memset(pat, 0, sizeof(*pat));
+	if (json_is_string(v)) {
+		re = json_string_value(v);
+		if (strlen(re) != json_string_length(v))
+			re = NULL;
+	} else if (json_is_object(v)) {
+		check_keys(s, v, pattern_keys, "pattern");
+		re = get_str(s, v, "re", true, r->id);
+		lit = get_str(s, v, "literal", false, r->id);
+		field = get_str(s, v, "field", false, r->id);
+	}
+	if (re == NULL || *re == '\0') {
+		if (json_is_string(v) || !json_is_object(v))
+			src_error(s, r->id, "rule '%s': a pattern must be a "
+				  "non-empty string or an object with 're'",
+				  r->id);
+		pat->re = xstrdup("");
+		return;
+	}
+	pat->re = xstrdup(re);
+	locate(s, re, &pat->line, &pat->col);
+	if (pat->line == 0) {
+		pat->line = r->impl->line;
+		pat->col = r->impl->col;
+	}
+	strlist_add(sources, re);
+	if (lit) {
+		bool ci;
+		char *d = rules_derive_literal(re, &ci);
+
+		pat->literal = xstrdup(lit);
+		pat->ci = ci;
+		free(d);
+	} else {
+		pat->literal = rules_derive_literal(re, &pat->ci);
+	}
+	if (pat->literal) {
+		if (pat->ci)
+			lower_ascii(pat->literal, strlen(pat->literal));
+		pat->literal_json = json_literal(pat->literal);
+	}
+	if (field)
+		pat->field = xstrdup(field);
+}
+
+/*
+ * A pattern on a JSON field can only match a record that has the field:
+ * with no literal of its own, the quoted key is its JSON literal, and
+ * plain-text records (which have no fields) never select it.
+ */
+static void field_literal(struct rule *r, struct pattern *pat)
+{
+	const char *field = pat->field ? pat->field : r->field;
+	struct buf b;
+
+	if (pat->literal || field == NULL || strcmp(field, "message") == 0)
+		return;
+	buf_init(&b);
+	buf_addch(&b, '"');
+	buf_add_json_escaped(&b, field, strlen(field));
+	buf_addch(&b, '"');
+	pat->literal_json = buf_detach(&b, NULL);
+	pat->json_only = true;
+}
+
+static void load_patterns(struct src *s, struct rule *r, json_t *arr,
+			  const char *key, struct pattern **out, size_t *n,
+			  struct strlist *sources)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(arr)) {
+		src_error(s, key, "rule '%s': 'match.%s' must be an array",
+			  r->id, key);
+		return;
+	}
+	*out = xcalloc(json_array_size(arr) + 1, sizeof(**out));
+	json_array_foreach(arr, i, v) {
+		load_pattern(s, r, v, &(*out)[*n], sources);
+		field_literal(r, &(*out)[(*n)++]);
+	}
+}
+
+static struct rule *load_rule(struct src *s, json_t *root)
+{
+	struct rule *r = xcalloc(1, sizeof(*r));
+	const char *id, *str;
+	json_t *v;
+	double d;
+
+	r->impl = xcalloc(1, sizeof(*r->impl));
+	if (!json_is_object(root)) {
+		src_error(s, NULL, "a rule file must hold one JSON object");
+		return r;
+	}
+	check_keys(s, root, top_keys, "rule");
+	id = get_str(s, root, "id", true, "rule");
+	r->id = xstrdup(id ? id : "?");
+	if (id && !valid_id(id))
+		src_error(s, id, "rule '%s': id must be 'category.name' in "
+			  "[a-z0-9_.]", id);
+	locate(s, r->id, &r->impl->line, &r->impl->col);
+	str = get_str(s, root, "title", true, r->id);
+	r->title = xstrdup(str ? str : "");
+	v = json_object_get(root, "guide");
+	if (v == NULL || !json_is_object(v)) {
+		src_error(s, v ? "guide" : NULL, "rule '%s': 'guide' must be an "
+			  "object with 'section' and 'title'", r->id);
+	} else {
+		check_keys(s, v, guide_keys, "guide");
+		str = get_str(s, v, "section", true, r->id);
+		r->guide_section = xstrdup(str ? str : "");
+		str = get_str(s, v, "title", true, r->id);
+		r->guide_title = xstrdup(str ? str : "");
+	}
+	if (r->guide_section == NULL)
+		r->guide_section = xstrdup("");
+	if (r->guide_title == NULL)
+		r->guide_title = xstrdup("");
+	str = get_str(s, root, "category", true, r->id);
+	if (str && !in_list(categories, str))
+		src_error(s, str, "rule '%s': unknown category '%s'", r->id, str);
+	r->category = xstrdup(str ? str : "");
+	str = get_str(s, root, "severity", true, r->id);
+	if (str && rules_sev_parse(str) < 0)
+		src_error(s, str, "rule '%s': severity must be critical, error, "
+			  "warning or info, not '%s'", r->id, str);
+	else if (str)
+		r->severity = (enum rule_sev)rules_sev_parse(str);
+
+	v = json_object_get(root, "match");
+	if (v == NULL || !json_is_object(v)) {
+		src_error(s, v ? "match" : NULL, "rule '%s': 'match' must be an "
+			  "object with 'any'", r->id);
+	} else {
+		json_t *any = json_object_get(v, "any");
+		json_t *none = json_object_get(v, "none");
+
+		check_keys(s, v, match_keys, "match");
+		str = get_str(s, v, "field", false, r->id);
+		if (str && strcmp(str, "message") != 0)
+			r->field = xstrdup(str);
+		if (any == NULL || json_array_size(any) == 0)
+			src_error(s, "match", "rule '%s': 'match.any' must be a "
+				  "non-empty array", r->id);
+		else
+			load_patterns(s, r, any, "any", &r->impl->any,
+				      &r->impl->nany, &r->any);
+		if (none)
+			load_patterns(s, r, none, "none", &r->impl->none,
+				      &r->impl->nnone, &r->none);
+	}
+
+	v = json_object_get(root, "metric");
+	if (v && !json_is_object(v)) {
+		src_error(s, "metric", "rule '%s': 'metric' must be an object",
+			  r->id);
+	} else if (v) {
+		const char *unit, *from;
+
+		s->scope = "metric";
+		check_keys(s, v, metric_keys, "metric");
+		str = get_str(s, v, "name", true, r->id);
+		r->metric_name = xstrdup(str ? str : "?");
+		str = get_str(s, v, "value", true, r->id);
+		r->impl->metric_value = str ? xstrdup(str) : NULL;
+		unit = get_str(s, v, "unit", false, r->id);
+		from = get_str(s, v, "unit_from", false, r->id);
+		if ((unit == NULL) == (from == NULL))
+			src_error(s, "metric", "rule '%s': 'metric' needs "
+				  "exactly one of 'unit' and 'unit_from'", r->id);
+		if (unit) {
+			double one = 1;
+			const char *canon = rules_unit_normalise(unit,
+						strlen(unit), &one);
+
+			r->impl->metric_unit_fixed = xstrdup(unit);
+			r->metric_unit = xstrdup(canon ? canon : unit);
+		}
+		if (from) {
+			r->impl->metric_unit_from = xstrdup(from);
+			r->metric_unit = xstrdup("");
+		}
+		r->has_above = get_num(s, v, "above", false, r->id, &r->above);
+		r->has_below = get_num(s, v, "below", false, r->id, &r->below);
+	}
+
+	s->scope = NULL;
+	v = json_object_get(root, "window");
+	if (v && !json_is_object(v)) {
+		src_error(s, "window", "rule '%s': 'window' must be an object",
+			  r->id);
+	} else if (v) {
+		s->scope = "window";
+		check_keys(s, v, window_keys, "window");
+		if (get_num(s, v, "count", true, r->id, &d)) {
+			if (d < 1 || d > 100000 || d != (double)(unsigned)d)
+				src_error(s, "count", "rule '%s': 'window.count' "
+					  "must be a whole number from 1 to "
+					  "100000", r->id);
+			else
+				r->window_count = (unsigned)d;
+		}
+		if (get_num(s, v, "seconds", true, r->id, &d)) {
+			if (d <= 0 || d > 366.0 * 86400)
+				src_error(s, "seconds", "rule '%s': "
+					  "'window.seconds' must be above 0 "
+					  "and at most a year", r->id);
+			r->window_seconds = d;
+		}
+		str = get_str(s, v, "by", false, r->id);
+		if (str)
+			r->window_by = xstrdup(str);
+	}
+
+	s->scope = NULL;
+	v = json_object_get(root, "after");
+	if (v && !json_is_object(v)) {
+		src_error(s, "after", "rule '%s': 'after' must be an object",
+			  r->id);
+	} else if (v) {
+		s->scope = "after";
+		check_keys(s, v, after_keys, "after");
+		get_strlist(s, v, "rules", true, 1, r->id, &r->after);
+		if (get_num(s, v, "seconds", true, r->id, &d)) {
+			if (d <= 0 || d > 366.0 * 86400)
+				src_error(s, "seconds", "rule '%s': "
+					  "'after.seconds' must be above 0 and "
+					  "at most a year", r->id);
+			r->after_seconds = d;
+		}
+	}
+
+	s->scope = NULL;
+	get_strlist(s, root, "causes", false, 0, r->id, &r->causes);
+	get_strlist(s, root, "diagnosis", true, 1, r->id, &r->diagnosis);
+	get_strlist(s, root, "remedy", true, 1, r->id, &r->remedy);
+	get_strlist(s, root, "references", false, 0, r->id, &r->references);
+	v = json_object_get(root, "examples");
+	if (v == NULL || !json_is_object(v)) {
+		src_error(s, v ? "examples" : NULL, "rule '%s': 'examples' must "
+			  "be an object with 'match' and 'no_match'", r->id);
+	} else {
+		s->scope = "examples";
+		check_keys(s, v, example_keys, "examples");
+		get_strlist(s, v, "match", true, 3, r->id, &r->ex_match);
+		get_strlist(s, v, "no_match", true, 2, r->id, &r->ex_no_match);
+		s->scope = NULL;
+	}
+	return r;
+}
+
+/* Add r, replacing a rule with its id loaded from elsewhere. */
+static int add_rule(struct rules *rs, struct rule *r, struct src *s,
+		    bool builtin)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		struct rule *o = rs->v[i];
+
+		if (strcmp(o->id, r->id) != 0)
+			continue;
+		if (o->builtin && !builtin) {
+			/* --rules DIR overrides a built-in rule. */
+			rule_free(o);
+			rs->v[i] = r;
+			return 0;
+		}
+		src_error(s, r->id, "duplicate rule id '%s' (also in %s)",
+			  r->id, o->file);
+		rule_free(r);
+		return -1;
+	}
+	if (rs->n == rs->alloc) {
+		rs->alloc = rs->alloc ? rs->alloc * 2 : 64;
+		rs->v = xrealloc(rs->v, rs->alloc * sizeof(*rs->v));
+	}
+	rs->v[rs->n++] = r;
+	return 0;
+}
+
+static int load_text(struct rules *rs, const char *name, const char *text,
+		     size_t len, bool builtin)
+{
+	struct src s = { name, text, len, 0, NULL };
+	json_error_t jerr;
+	json_t *root;
+	struct rule *r;
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		if (jerr.line > 0)
+			return error("%s:%d:%d: invalid JSON: %s", name,
+				     jerr.line, jerr.column, jerr.text);
+		return error("%s: invalid JSON: %s", name, jerr.text);
+	}
+	r = load_rule(&s, root);
+	json_decref(root);
+	r->file = xstrdup(name);
+	r->builtin = builtin;
+	if (s.errors) {
+		rule_free(r);
+		return -1;
+	}
+	return add_rule(rs, r, &s, builtin);
+}
+
+int rules_load_builtin(struct rules *rs)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < builtin_rule_file_count; i++) {
+		const struct builtin_rule_file *f = &builtin_rule_files[i];
+
+		if (load_text(rs, f->name, (const char *)f->data, f->len,
+			      true) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read a whole rule file (small: capped at 1 MiB). */
+static int read_small_file(const char *path, struct buf *out)
+{
+	FILE *f = fopen(path, "rb");
+	char tmp[8192];
+	size_t n;
+
+	if (f == NULL)
+		return error("%s: cannot open: %s", path, strerror(errno));
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
+		buf_add(out, tmp, n);
+		if (out->len > (1u << 20)) {
+			fclose(f);
+			return error("%s: rule file larger than 1 MiB", path);
+		}
+	}
+	if (ferror(f)) {
+		fclose(f);
+		return error("%s: read error: %s", path, strerror(errno));
+	}
+	fclose(f);
+	return 0;
+}
+
+int rules_load_dir(struct rules *rs, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (d == NULL)
+		return error("%s: cannot open rules directory: %s", dir,
+			     strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len < 6 ||
+		    strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		names = xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++) {
+		struct buf path, text;
+
+		buf_init(&path);
+		buf_init(&text);
+		buf_addf(&path, "%s%s%s", dir,
+			 dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+		if (read_small_file(path.p, &text) < 0) {
+			rc = -1;
+		} else if (load_text(rs, path.p, text.p, text.len, false) < 0) {
+			rc = -1;
+		}
+		buf_release(&path);
+		buf_release(&text);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+/* ---- compiling -------------------------------------------------------- */
+
+static int cmp_rule(const void *a, const void *b)
+{
+	const struct rule *x = *(const struct rule *const *)a;
+	const struct rule *y = *(const struct rule *const *)b;
+
+	return strcmp(x->id, y->id);
+}
+
+static size_t rule_index(const struct rules *rs, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i]->id, id) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/*
+ * Compile one pattern; on error reprint it with a caret under the offset
+ * PCRE2 names, the way jq and Redis point into a bad expression.
+ */
+static int compile_pattern(const struct rule *r, struct pattern *p)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+	PCRE2_UCHAR msg[256];
+
+	p->code = pcre2_compile((PCRE2_SPTR)p->re, PCRE2_ZERO_TERMINATED,
+				PCRE2_NEVER_BACKSLASH_C | PCRE2_NO_UTF_CHECK,
+				&errcode, &erroff, NULL);
+	if (p->code == NULL) {
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		error("%s:%d:%d: rule '%s': cannot compile pattern: %s "
+		      "at offset %zu", r->file, p->line, p->col, r->id,
+		      (const char *)msg, (size_t)erroff);
+		fprintf(stderr, "    %s\n    %*s^\n", p->re, (int)erroff, "");
+		return -1;
+	}
+	/* Without JIT (an unsupported CPU) the interpreter still works. */
+	pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE);
+	return 0;
+}
+
+/* Is the capture name used by the rule defined by one of its patterns? */
+static bool has_capture(const struct rule *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->impl->nany; i++)
+		if (r->impl->any[i].code &&
+		    pcre2_substring_number_from_name(r->impl->any[i].code,
+			(PCRE2_SPTR)name) >= 0)
+			return true;
+	return false;
+}
+
+int rules_compile(struct rules *rs, bool strict)
+{
+	size_t i, k;
+	int rc = 0;
+
+	qsort(rs->v, rs->n, sizeof(*rs->v), cmp_rule);
+	for (i = 0; i < rs->n; i++) {
+		struct rule *r = rs->v[i];
+		struct rule_impl *im = r->impl;
+
+		for (k = 0; k < im->nany; k++) {
+			if (compile_pattern(r, &im->any[k]) < 0)
+				rc = -1;
+			if (im->any[k].ci && im->any[k].literal)
+				rs->any_ci = true;
+			if (strict && !r->builtin && im->any[k].literal == NULL &&
+			    im->any[k].literal_json == NULL)
+				warning("%s:%d:%d: rule '%s': pattern has no "
+					"literal for the prefilter and runs on "
+					"every record", r->file, im->any[k].line,
+					im->any[k].col, r->id);
+		}
+		for (k = 0; k < im->nnone; k++)
+			if (compile_pattern(r, &im->none[k]) < 0)
+				rc = -1;
+		for (k = 0; k < r->causes.n; k++)
+			if (rule_index(rs, r->causes.v[k]) == SIZE_MAX) {
+				error("%s:%d:%d: rule '%s': 'causes' names "
+				      "unknown rule '%s'", r->file, im->line,
+				      im->col, r->id, r->causes.v[k]);
+				rc = -1;
+			}
+		if (r->after.n) {
+			im->after_idx = xcalloc(r->after.n, sizeof(size_t));
+			for (k = 0; k < r->after.n; k++) {
+				im->after_idx[k] = rule_index(rs, r->after.v[k]);
+				if (im->after_idx[k] == SIZE_MAX) {
+					error("%s:%d:%d: rule '%s': 'after' names "
+					      "unknown rule '%s'", r->file,
+					      im->line, im->col, r->id,
+					      r->after.v[k]);
+					rc = -1;
+				}
+			}
+		}
+		if (rc == 0 && im->metric_value &&
+		    !has_capture(r, im->metric_value)) {
+			error("%s:%d:%d: rule '%s': metric value '%s' is not a "
+			      "named capture of any pattern", r->file, im->line,
+			      im->col, r->id, im->metric_value);
+			rc = -1;
+		}
+		if (rc == 0 && im->metric_unit_from &&
+		    !has_capture(r, im->metric_unit_from)) {
+			error("%s:%d:%d: rule '%s': metric unit_from '%s' is not "
+			      "a named capture of any pattern", r->file,
+			      im->line, im->col, r->id, im->metric_unit_from);
+			rc = -1;
+		}
+		if (rc == 0 && r->window_by && !has_capture(r, r->window_by)) {
+			error("%s:%d:%d: rule '%s': window 'by' '%s' is not a "
+			      "named capture of any pattern", r->file, im->line,
+			      im->col, r->id, r->window_by);
+			rc = -1;
+		}
+		if (r->window_count)
+			for (k = 0; k < WINDOW_GROUPS; k++)
+				im->groups[k].ring = xcalloc(r->window_count,
+							     sizeof(int64_t));
+	}
+	if (rs->md == NULL) {
+		rs->md = pcre2_match_data_create(2 * RULES_MAX_CAPTURES + 2,
+						 NULL);
+		rs->mctx = pcre2_match_context_create(NULL);
+		rs->jit_stack = pcre2_jit_stack_create(32 * 1024,
+						       RULES_JIT_STACK, NULL);
+		if (rs->md == NULL || rs->mctx == NULL || rs->jit_stack == NULL)
+			return error("out of memory compiling rules");
+		pcre2_set_match_limit(rs->mctx, RULES_MATCH_LIMIT);
+		pcre2_set_depth_limit(rs->mctx, RULES_DEPTH_LIMIT);
+		pcre2_jit_stack_assign(rs->mctx, NULL, rs->jit_stack);
+	}
+	rs->compiled = rc == 0;
+	return rc;
+}
+
+/* ---- matching --------------------------------------------------------- */
+
+static bool literal_in(const struct pattern *p, const char *raw, size_t len,
+		       const char *lower, bool json)
+{
+	const char *lit = json ? p->literal_json : p->literal;
+
+	if (p->json_only && !json)
+		return false;
+	if (lit == NULL)
+		return true;
+	if (p->ci)
+		return memmem(lower, len, lit, strlen(lit)) != NULL;
+	return memmem(raw, len, lit, strlen(lit)) != NULL;
+}
+
+size_t rules_prefilter(struct rules *rs, const char *raw, size_t len,
+		       bool json)
+{
+	const char *lower = NULL;
+	size_t i, k, n = 0;
+
+	if (rs->any_ci) {
+		buf_clear(&rs->lower);
+		buf_add(&rs->lower, raw, len);
+		lower_ascii(rs->lower.p, len);
+		lower = rs->lower.p;
+	}
+	for (i = 0; i < rs->n; i++) {
+		struct rule_impl *im = rs->v[i]->impl;
+
+		im->candidate = false;
+		for (k = 0; k < im->nany; k++) {
+			if (literal_in(&im->any[k], raw, len, lower, json)) {
+				im->candidate = true;
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
+
+/* Match p against the subject; 1 match, 0 none, -1 limit hit. */
+static int run_pattern(struct rules *rs, const struct pattern *p,
+		       struct span subj)
+{
+	int rc = pcre2_match(p->code, (PCRE2_SPTR)(subj.p ? subj.p : ""),
+			     subj.len, 0, 0, rs->md, rs->mctx);
+
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	return -1;
+}
+
+static bool subject_for(const struct rule *r, const struct pattern *p,
+			const struct rules_input *in, struct span *out)
+{
+	const char *field = p->field ? p->field : r->field;
+
+	if (field == NULL || strcmp(field, "message") == 0) {
+		*out = in->message;
+		return true;
+	}
+	if (in->field == NULL)
+		return false;
+	return in->field(in->field_ctx, field, out);
+}
+
+static void collect_captures(struct rules *rs, const struct pattern *p,
+			     struct span subj, struct rules_match *m)
+{
+	uint32_t count, size, i;
+	PCRE2_SPTR table;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rs->md);
+
+	m->ncaptures = 0;
+	pcre2_pattern_info(p->code, PCRE2_INFO_NAMECOUNT, &count);
+	if (count == 0)
+		return;
+	pcre2_pattern_info(p->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+	pcre2_pattern_info(p->code, PCRE2_INFO_NAMETABLE, &table);
+	for (i = 0; i < count && m->ncaptures < RULES_MAX_CAPTURES; i++) {
+		const unsigned char *e = table + (size_t)i * size;
+		unsigned n = (unsigned)(e[0] << 8 | e[1]);
+
+		if (n > RULES_MAX_CAPTURES || ov[2 * n] == PCRE2_UNSET)
+			continue;
+		m->captures[m->ncaptures].name = (const char *)e + 2;
+		m->captures[m->ncaptures].value.p = subj.p + ov[2 * n];
+		m->captures[m->ncaptures].value.len = ov[2 * n + 1] - ov[2 * n];
+		m->ncaptures++;
+	}
+}
+
+static const struct span *capture(const struct rules_match *m,
+				  const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->ncaptures; i++)
+		if (strcmp(m->captures[i].name, name) == 0)
+			return &m->captures[i].value;
+	return NULL;
+}
+
+/* Units: a name, its canonical unit, and the factor to it. */
+static const struct {
+	const char *name;
+	const char *canon;
+	double factor;
+} units[] = {
+	{ "ns", "ms", 1e-6 }, { "us", "ms", 1e-3 }, { "\xc2\xb5s", "ms", 1e-3 },
+	{ "ms", "ms", 1 }, { "s", "ms", 1000 }, { "sec", "ms", 1000 },
+	{ "secs", "ms", 1000 }, { "second", "ms", 1000 },
+	{ "seconds", "ms", 1000 }, { "m", "ms", 60000 },
+	{ "min", "ms", 60000 }, { "mins", "ms", 60000 },
+	{ "minutes", "ms", 60000 }, { "h", "ms", 3600000 },
+	{ "b", "MiB", 1.0 / 1048576 }, { "bytes", "MiB", 1.0 / 1048576 },
+	{ "k", "MiB", 1.0 / 1024 }, { "kb", "MiB", 1.0 / 1024 },
+	{ "kib", "MiB", 1.0 / 1024 }, { "mb", "MiB", 1 }, { "mib", "MiB", 1 },
+	{ "gb", "MiB", 1024 }, { "gib", "MiB", 1024 }, { "g", "MiB", 1024 },
+	{ "tb", "MiB", 1048576 }, { "tib", "MiB", 1048576 },
+	{ "%", "%", 1 }, { "percent", "%", 1 },
+};
+
+const char *rules_unit_normalise(const char *unit, size_t len, double *value)
+{
+	char low[16];
+	size_t i;
+
+	if (len == 0 || len >= sizeof(low))
+		return NULL;
+	/* "M" alone is mebibytes, "m" alone minutes: decide before folding. */
+	if (len == 1 && unit[0] == 'M')
+		return "MiB";
+	for (i = 0; i < len; i++)
+		low[i] = (unit[i] >= 'A' && unit[i] <= 'Z') ?
+			 (char)(unit[i] + 32) : unit[i];
+	low[len] = '\0';
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(units[i].name, low) == 0) {
+			*value *= units[i].factor;
+			return units[i].canon;
+		}
+	}
+	return NULL;
+}
+
+/* Parse "1,234.5" or "12.3" into *out. */
+static bool parse_number(struct span s, double *out)
+{
+	char tmp[64];
+	size_t i, n = 0;
+	char *end;
+
+	for (i = 0; i < s.len && n + 1 < sizeof(tmp); i++)
+		if (s.p[i] != ',' && s.p[i] != '_' && s.p[i] != ' ')
+			tmp[n++] = s.p[i];
+	if (n == 0 || i < s.len)
+		return false;
+	tmp[n] = '\0';
+	errno = 0;
+	*out = strtod(tmp, &end);
+	return errno == 0 && *end == '\0';
+}
+
+/* Take the metric from the captures; false when it cannot be read. */
+static bool read_metric(const struct rule *r, struct rules_match *m)
+{
+	const struct rule_impl *im = r->impl;
+	const struct span *v = capture(m, im->metric_value);
+	double value;
+
+	if (v == NULL || !parse_number(*v, &value))
+		return false;
+	if (im->metric_unit_fixed) {
+		rules_unit_normalise(im->metric_unit_fixed,
+				     strlen(im->metric_unit_fixed), &value);
+	} else {
+		const struct span *u = capture(m, im->metric_unit_from);
+
+		if (u == NULL || rules_unit_normalise(u->p, u->len, &value) ==
+		    NULL)
+			return false;
+	}
+	m->metric = value;
+	m->has_metric = true;
+	return true;
+}
+
+static uint64_t hash_span(const struct span *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; s && i < s->len; i++) {
+		h ^= (unsigned char)s->p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/*
+ * Count this match in its window group; true when the count-th match
+ * within window_seconds arrived (then the group starts over).
+ */
+static bool window_hit(struct rule *r, const struct rules_match *m,
+		       int64_t ts, unsigned *hits)
+{
+	struct rule_impl *im = r->impl;
+	uint64_t key = r->window_by ? hash_span(capture(m, r->window_by)) : 0;
+	struct window_group *g = NULL;
+	int64_t win = (int64_t)(r->window_seconds * 1000);
+	size_t i;
+	unsigned inside;
+
+	for (i = 0; i < WINDOW_GROUPS; i++) {
+		if (im->groups[i].filled && im->groups[i].key == key) {
+			g = &im->groups[i];
+			break;
+		}
+	}
+	if (g == NULL) {
+		/* A free group, or the one idle longest. */
+		g = &im->groups[0];
+		for (i = 0; i < WINDOW_GROUPS; i++) {
+			if (im->groups[i].filled == 0) {
+				g = &im->groups[i];
+				break;
+			}
+			if (im->groups[i].last < g->last)
+				g = &im->groups[i];
+		}
+		g->filled = 0;
+		g->head = 0;
+		g->key = key;
+	}
+	g->ring[g->head] = ts;
+	g->head = (g->head + 1) % r->window_count;
+	if (g->filled < r->window_count)
+		g->filled++;
+	g->last = ts;
+	if (g->filled < r->window_count)
+		return false;
+	/*
+	 * Count the kept matches inside [ts - window, ts]: inputs given out
+	 * of order (a rotated file after the current one) send time back.
+	 */
+	for (i = 0, inside = 0; i < r->window_count; i++)
+		if (g->ring[i] <= ts && ts - g->ring[i] <= win)
+			inside++;
+	if (inside < r->window_count)
+		return false;
+	*hits = r->window_count;
+	g->filled = 0;
+	g->head = 0;
+	return true;
+}
+
+static bool after_met(const struct rules *rs, const struct rule *r,
+		      int64_t ts)
+{
+	int64_t span = (int64_t)(r->after_seconds * 1000);
+	size_t k;
+
+	for (k = 0; k < r->after.n; k++) {
+		const struct rule_impl *o;
+
+		if (r->impl->after_idx[k] == SIZE_MAX)
+			continue;
+		o = rs->v[r->impl->after_idx[k]]->impl;
+		if (o->fired_once && ts >= o->last_fire &&
+		    ts - o->last_fire <= span)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Match the rule's patterns and 'none' vetoes on the record; fill m's
+ * captures and metric. Return 1 match, 0 none, -1 limit hit.
+ */
+static int match_rule(struct rules *rs, struct rule *r,
+		      const struct rules_input *in, struct rules_match *m)
+{
+	struct rule_impl *im = r->impl;
+	size_t k;
+	int rc = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->rule = r;
+	for (k = 0; k < im->nany; k++) {
+		struct span subj;
+
+		if (!subject_for(r, &im->any[k], in, &subj))
+			continue;
+		rc = run_pattern(rs, &im->any[k], subj);
+		if (rc < 0) {
+			rs->limit_rule = r->id;
+			return -1;
+		}
+		if (rc > 0) {
+			collect_captures(rs, &im->any[k], subj, m);
+			break;
+		}
+	}
+	if (rc == 0)
+		return 0;
+	for (k = 0; k < im->nnone; k++) {
+		struct span subj;
+		int v;
+
+		if (!subject_for(r, &im->none[k], in, &subj))
+			continue;
+		v = run_pattern(rs, &im->none[k], subj);
+		if (v != 0) {
+			if (v < 0)
+				rs->limit_rule = r->id;
+			return v < 0 ? -1 : 0;
+		}
+	}
+	m->fired = true;
+	if (im->metric_value) {
+		if (read_metric(r, m)) {
+			if (r->has_above && !(m->metric > r->above))
+				m->fired = false;
+			if (r->has_below && !(m->metric < r->below))
+				m->fired = false;
+		} else if (r->has_above || r->has_below) {
+			m->fired = false;
+		}
+	}
+	return 1;
+}
+
+int rules_eval(struct rules *rs, const struct rules_input *in,
+	       rules_match_fn fn, void *arg)
+{
+	struct rules_match m;
+	size_t i;
+	int limits = 0;
+	int64_t ts = in->has_ts ? in->ts : 0;
+
+	for (i = 0; i < rs->n; i++) {
+		struct rule *r = rs->v[i];
+		int rc;
+
+		if (!r->impl->candidate)
+			continue;
+		r->impl->candidate = false;
+		rc = match_rule(rs, r, in, &m);
+		if (rc < 0) {
+			limits++;
+			continue;
+		}
+		if (rc == 0)
+			continue;
+		if (m.fired && r->after.n && !after_met(rs, r, ts))
+			m.fired = false;
+		if (m.fired && r->window_count &&
+		    !window_hit(r, &m, ts, &m.window_hits))
+			m.fired = false;
+		if (m.fired) {
+			r->impl->fired_once = true;
+			r->impl->last_fire = ts;
+		}
+		if (!m.fired && !m.has_metric)
+			continue;
+		if (fn(arg, &m) < 0)
+			return -1;
+	}
+	return limits;
+}
+
+int rules_test_one(struct rules *rs, const struct rule *r,
+		   const struct rules_input *in)
+{
+	struct rules_match m;
+	int rc = match_rule(rs, (struct rule *)r, in, &m);
+
+	if (rc <= 0)
+		return rc;
+	return m.fired ? 1 : 0;
+}
