@@ -1,0 +1,527 @@
+/*
+ * store.c - pipeline stage 5: create, check and write the SQLite database
+ * through prepared statements in explicit transactions.
+ */
+#include "common.h"
+#include "store.h"
+#include "diag.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How long a run waits for another one holding the database. */
+#define STORE_BUSY_MS 10000
+
+struct store {
+	sqlite3 *db;
+	char *path;             /* owned */
+	unsigned char key[16];  /* redaction key */
+	bool in_tx;
+	sqlite3_stmt *ins_event;
+	sqlite3_stmt *ins_metric;
+	sqlite3_stmt *get_source;
+	sqlite3_stmt *ins_source;
+	sqlite3_stmt *upd_source;
+};
+
+/*
+ * Version 1 of the public schema; docs/schema.md explains every column.
+ * Later versions add migrations below it, never edits to it.
+ */
+static const char schema_v1[] =
+	"CREATE TABLE meta(\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  value TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE sources(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL,\n"
+	"  identity TEXT NOT NULL UNIQUE,\n"
+	"  head_hash TEXT NOT NULL,\n"
+	"  dev INTEGER, ino INTEGER, size INTEGER,\n"
+	"  compressed INTEGER NOT NULL DEFAULT 0,\n"
+	"  bytes_read INTEGER NOT NULL DEFAULT 0,\n"
+	"  lines_read INTEGER NOT NULL DEFAULT 0,\n"
+	"  records INTEGER NOT NULL DEFAULT 0,\n"
+	"  lines_text INTEGER NOT NULL DEFAULT 0,\n"
+	"  lines_json INTEGER NOT NULL DEFAULT 0,\n"
+	"  lines_json_malformed INTEGER NOT NULL DEFAULT 0,\n"
+	"  ts_parsed INTEGER NOT NULL DEFAULT 0,\n"
+	"  ts_inferred INTEGER NOT NULL DEFAULT 0,\n"
+	"  ts_missing INTEGER NOT NULL DEFAULT 0,\n"
+	"  cut_lines INTEGER NOT NULL DEFAULT 0,\n"
+	"  capped_records INTEGER NOT NULL DEFAULT 0,\n"
+	"  first_analyzed INTEGER NOT NULL,\n"
+	"  last_analyzed INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE events(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  rule_id TEXT NOT NULL,\n"
+	"  severity TEXT NOT NULL\n"
+	"    CHECK (severity IN ('critical','error','warning','info')),\n"
+	"  ts INTEGER,\n"
+	"  ts_inferred INTEGER NOT NULL DEFAULT 0,\n"
+	"  source_id INTEGER NOT NULL REFERENCES sources(id),\n"
+	"  line_no INTEGER NOT NULL,\n"
+	"  byte_offset INTEGER NOT NULL,\n"
+	"  level TEXT NOT NULL DEFAULT '',\n"
+	"  message TEXT NOT NULL,\n"
+	"  fields TEXT NOT NULL DEFAULT '{}',\n"
+	"  UNIQUE (source_id, line_no, rule_id)\n"
+	");\n"
+	"CREATE INDEX events_rule_ts ON events(rule_id, ts);\n"
+	"CREATE INDEX events_ts ON events(ts);\n"
+	"CREATE TABLE metrics(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  ts INTEGER,\n"
+	"  name TEXT NOT NULL,\n"
+	"  value REAL NOT NULL,\n"
+	"  unit TEXT NOT NULL DEFAULT '',\n"
+	"  source_id INTEGER NOT NULL REFERENCES sources(id),\n"
+	"  line_no INTEGER NOT NULL,\n"
+	"  UNIQUE (source_id, line_no, name)\n"
+	");\n"
+	"CREATE INDEX metrics_name_ts ON metrics(name, ts);\n"
+	"CREATE TABLE incidents(\n"
+	"  id TEXT PRIMARY KEY,\n"
+	"  start_ts INTEGER,\n"
+	"  end_ts INTEGER,\n"
+	"  severity TEXT NOT NULL,\n"
+	"  root_rule TEXT,\n"
+	"  title TEXT NOT NULL,\n"
+	"  details TEXT NOT NULL DEFAULT '{}'\n"
+	");\n"
+	"CREATE TABLE incident_events(\n"
+	"  incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,\n"
+	"  event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,\n"
+	"  PRIMARY KEY (incident_id, event_id)\n"
+	");\n";
+
+static int sql_error(struct store *st, const char *what)
+{
+	int code = sqlite3_errcode(st->db);
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return error("%s: database is busy: another logtriage run holds "
+			     "it (waited %d s)", st->path, STORE_BUSY_MS / 1000),
+		       STORE_ERR_BUSY;
+	error("%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return STORE_ERR;
+}
+
+static int exec(struct store *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc;
+
+		sqlite3_free(msg);
+		rc = sql_error(st, what);
+		return rc;
+	}
+	return 0;
+}
+
+/* An integer from a one-row PRAGMA or query; -1 on error. */
+static int64_t query_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * Before SQLite touches it, make sure an existing non-empty file starts
+ * with SQLite's header: any other file is refused, never overwritten.
+ */
+static int check_header(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if (stat(path, &sb) < 0)
+		return errno == ENOENT ? 0 :
+		       error("%s: cannot stat database: %s", path,
+			     strerror(errno));
+	if (S_ISDIR(sb.st_mode))
+		return error("%s: database path is a directory", path),
+		       STORE_ERR_FOREIGN;
+	if (sb.st_size == 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error("%s: cannot open database: %s", path,
+			     strerror(errno));
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n != (ssize_t)sizeof(head) || memcmp(head, magic, 16) != 0)
+		return error("%s: not an SQLite database; refusing to "
+			     "overwrite it", path), STORE_ERR_FOREIGN;
+	return 0;
+}
+
+static void hex_encode(const unsigned char *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hex_decode(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (i = 0; i < 2 * n; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (v < 0)
+			return -1;
+		if (i % 2 == 0)
+			out[i / 2] = (unsigned char)(v << 4);
+		else
+			out[i / 2] |= (unsigned char)v;
+	}
+	return 0;
+}
+
+static int create_schema(struct store *st)
+{
+	char hex[33];
+	char sql[512];
+	int rc;
+
+	if (getrandom(st->key, sizeof(st->key), 0) != (ssize_t)sizeof(st->key))
+		return error("cannot get random bytes for the redaction key: %s",
+			     strerror(errno));
+	hex_encode(st->key, sizeof(st->key), hex);
+	rc = exec(st, "BEGIN IMMEDIATE", "cannot create schema");
+	if (rc < 0)
+		return rc;
+	if (query_int(st, "PRAGMA user_version") != 0) {
+		/* Another run created it while we waited. */
+		return exec(st, "COMMIT", "cannot create schema");
+	}
+	rc = exec(st, schema_v1, "cannot create schema");
+	if (rc < 0)
+		goto fail;
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO meta(key, value) VALUES ('redact_key', '%s'),"
+		 " ('created_by', 'logtriage " LOGTRIAGE_VERSION "');"
+		 "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+		 hex, STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+	rc = exec(st, sql, "cannot create schema");
+	if (rc < 0)
+		goto fail;
+	return exec(st, "COMMIT", "cannot create schema");
+fail:
+	exec(st, "ROLLBACK", "rollback");
+	return rc;
+}
+
+static int load_key(struct store *st)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = "
+			       "'redact_key'", -1, &s, NULL) != SQLITE_OK)
+		return sql_error(st, "cannot read meta");
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    hex_decode((const char *)sqlite3_column_text(s, 0), st->key,
+		       sizeof(st->key)) == 0)
+		rc = 0;
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return error("%s: database has no valid redaction key in "
+			     "'meta'", st->path);
+	return 0;
+}
+
+static int prepare(struct store *st, sqlite3_stmt **s, const char *sql)
+{
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+			       NULL) != SQLITE_OK)
+		return sql_error(st, "cannot prepare statement");
+	return 0;
+}
+
+int store_open(struct store **out, const char *path)
+{
+	struct store *st;
+	int64_t appid, version, tables;
+	int rc;
+
+	*out = NULL;
+	rc = check_header(path);
+	if (rc < 0)
+		return rc == -1 ? STORE_ERR : rc;
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_EXRESCODE, NULL) != SQLITE_OK) {
+		rc = st->db ? sql_error(st, "cannot open database") :
+		     error("%s: cannot open database", path);
+		store_close(st);
+		return rc < -1 ? rc : STORE_ERR;
+	}
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	appid = query_int(st, "PRAGMA application_id");
+	if (appid < 0) {
+		rc = error("%s: cannot read database: %s", path,
+			   sqlite3_errmsg(st->db));
+		if (sqlite3_errcode(st->db) == SQLITE_NOTADB ||
+		    sqlite3_errcode(st->db) == SQLITE_CORRUPT)
+			rc = STORE_ERR_FOREIGN;
+		store_close(st);
+		return rc == -1 ? STORE_ERR : rc;
+	}
+	version = query_int(st, "PRAGMA user_version");
+	tables = query_int(st, "SELECT count(*) FROM sqlite_schema");
+	if (appid != STORE_APPLICATION_ID && (tables > 0 || version > 0)) {
+		error("%s: not a logtriage database (application_id %" PRId64
+		      "); refusing to write to it", path, appid);
+		store_close(st);
+		return STORE_ERR_FOREIGN;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		error("%s: database schema version %" PRId64 " is newer than "
+		      "this logtriage (%d)", path, version,
+		      STORE_SCHEMA_VERSION);
+		store_close(st);
+		return STORE_ERR_FOREIGN;
+	}
+	if ((rc = exec(st, "PRAGMA journal_mode = WAL; "
+		       "PRAGMA synchronous = NORMAL; "
+		       "PRAGMA foreign_keys = ON", "cannot set up database")) < 0)
+		goto fail;
+	if (version == 0 && (rc = create_schema(st)) < 0)
+		goto fail;
+	if ((rc = load_key(st)) < 0)
+		goto fail;
+	if ((rc = prepare(st, &st->ins_event,
+		"INSERT OR IGNORE INTO events(rule_id, severity, ts, "
+		"ts_inferred, source_id, line_no, byte_offset, level, message, "
+		"fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")) < 0 ||
+	    (rc = prepare(st, &st->ins_metric,
+		"INSERT OR IGNORE INTO metrics(ts, name, value, unit, "
+		"source_id, line_no) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) < 0 ||
+	    (rc = prepare(st, &st->get_source,
+		"SELECT id FROM sources WHERE identity = ?1")) < 0 ||
+	    (rc = prepare(st, &st->ins_source,
+		"INSERT INTO sources(name, identity, head_hash, dev, ino, "
+		"size, compressed, first_analyzed, last_analyzed) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)")) < 0 ||
+	    (rc = prepare(st, &st->upd_source,
+		"UPDATE sources SET name = ?2, dev = ?3, ino = ?4, size = ?5, "
+		"bytes_read = ?6, lines_read = ?7, records = ?8, "
+		"lines_text = ?9, lines_json = ?10, lines_json_malformed = ?11, "
+		"ts_parsed = ?12, ts_inferred = ?13, ts_missing = ?14, "
+		"cut_lines = ?15, capped_records = ?16, last_analyzed = ?17 "
+		"WHERE id = ?1")) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return rc < -1 ? rc : STORE_ERR;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_finalize(st->ins_event);
+	sqlite3_finalize(st->ins_metric);
+	sqlite3_finalize(st->get_source);
+	sqlite3_finalize(st->ins_source);
+	sqlite3_finalize(st->upd_source);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+void store_redact_key(const struct store *st, unsigned char key[16])
+{
+	memcpy(key, st->key, sizeof(st->key));
+}
+
+int store_begin(struct store *st)
+{
+	int rc = exec(st, "BEGIN IMMEDIATE", "cannot begin transaction");
+
+	if (rc == 0)
+		st->in_tx = true;
+	return rc;
+}
+
+int store_commit(struct store *st)
+{
+	int rc = exec(st, "COMMIT", "cannot commit");
+
+	if (rc == 0)
+		st->in_tx = false;
+	return rc;
+}
+
+void store_rollback(struct store *st)
+{
+	if (st->in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = false;
+}
+
+/* Step a write statement to completion and reset it. */
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sql_error(st, what);
+	return 0;
+}
+
+static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v < 0)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+int store_source_get(struct store *st, const struct store_source *src,
+		     int64_t *id, bool *existed)
+{
+	sqlite3_stmt *s = st->get_source;
+	int rc;
+
+	sqlite3_bind_text(s, 1, src->identity, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		*existed = true;
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return sql_error(st, "cannot read sources");
+	s = st->ins_source;
+	sqlite3_bind_text(s, 1, src->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, src->identity, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, src->head_hash, -1, SQLITE_TRANSIENT);
+	bind_opt_int(s, 4, src->dev);
+	bind_opt_int(s, 5, src->ino);
+	bind_opt_int(s, 6, src->size);
+	sqlite3_bind_int(s, 7, src->compressed);
+	sqlite3_bind_int64(s, 8, src->analyzed_at);
+	rc = step_done(st, s, "cannot add source");
+	if (rc < 0)
+		return rc;
+	*id = sqlite3_last_insert_rowid(st->db);
+	*existed = false;
+	return 0;
+}
+
+int store_source_update(struct store *st, int64_t id,
+			const struct store_source *src)
+{
+	sqlite3_stmt *s = st->upd_source;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, src->name, -1, SQLITE_TRANSIENT);
+	bind_opt_int(s, 3, src->dev);
+	bind_opt_int(s, 4, src->ino);
+	bind_opt_int(s, 5, src->size);
+	sqlite3_bind_int64(s, 6, (int64_t)src->bytes);
+	sqlite3_bind_int64(s, 7, (int64_t)src->lines);
+	sqlite3_bind_int64(s, 8, (int64_t)src->records);
+	sqlite3_bind_int64(s, 9, (int64_t)src->fmt_text);
+	sqlite3_bind_int64(s, 10, (int64_t)src->fmt_json);
+	sqlite3_bind_int64(s, 11, (int64_t)src->fmt_json_bad);
+	sqlite3_bind_int64(s, 12, (int64_t)src->ts_parsed);
+	sqlite3_bind_int64(s, 13, (int64_t)src->ts_inferred);
+	sqlite3_bind_int64(s, 14, (int64_t)src->ts_missing);
+	sqlite3_bind_int64(s, 15, (int64_t)src->cut_lines);
+	sqlite3_bind_int64(s, 16, (int64_t)src->capped_records);
+	sqlite3_bind_int64(s, 17, src->analyzed_at);
+	return step_done(st, s, "cannot update source");
+}
+
+int store_put_event(struct store *st, const struct store_event *ev,
+		    bool *inserted)
+{
+	sqlite3_stmt *s = st->ins_event;
+	int rc;
+
+	/* The strings outlive step+reset: SQLITE_STATIC is safe. */
+	sqlite3_bind_text(s, 1, ev->rule_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, ev->severity, -1, SQLITE_STATIC);
+	if (ev->has_ts)
+		sqlite3_bind_int64(s, 3, ev->ts);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int(s, 4, ev->ts_inferred);
+	sqlite3_bind_int64(s, 5, ev->source_id);
+	sqlite3_bind_int64(s, 6, (int64_t)ev->line_no);
+	sqlite3_bind_int64(s, 7, (int64_t)ev->offset);
+	sqlite3_bind_text(s, 8, ev->level, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, ev->message, (int)ev->message_len,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, ev->fields, -1, SQLITE_STATIC);
+	rc = step_done(st, s, "cannot store event");
+	if (rc < 0)
+		return rc;
+	*inserted = sqlite3_changes(st->db) > 0;
+	return 0;
+}
+
+int store_put_metric(struct store *st, int64_t source_id, uint64_t line_no,
+		     int64_t ts, bool has_ts, const char *name, double value,
+		     const char *unit)
+{
+	sqlite3_stmt *s = st->ins_metric;
+
+	if (has_ts)
+		sqlite3_bind_int64(s, 1, ts);
+	else
+		sqlite3_bind_null(s, 1);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 3, value);
+	sqlite3_bind_text(s, 4, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, source_id);
+	sqlite3_bind_int64(s, 6, (int64_t)line_no);
+	return step_done(st, s, "cannot store metric");
+}

@@ -1,0 +1,98 @@
+/*
+ * store.h - pipeline stage 5: the SQLite database, a public contract.
+ *
+ * The schema is documented in docs/schema.md and versioned with
+ * PRAGMA user_version; the file is marked with PRAGMA application_id so
+ * that logtriage never writes into a database that is not its own. Writes
+ * go through prepared statements inside explicit transactions: a run that
+ * is killed leaves the database as it was at the last commit.
+ */
+#ifndef LOGTRIAGE_STORE_H
+#define LOGTRIAGE_STORE_H
+
+#include "common.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_APPLICATION_ID 0x4c545247 /* "LTRG" */
+
+/* Return codes of store functions, besides 0. */
+enum store_err {
+	STORE_ERR = -1,         /* an SQLite or I/O error (printed) */
+	STORE_ERR_BUSY = -2,    /* another process holds the database */
+	STORE_ERR_FOREIGN = -3, /* not a logtriage database (printed) */
+};
+
+struct store;
+
+/* What identifies an input and what was learnt reading it. */
+struct store_source {
+	const char *name;       /* as given on the command line, or NAME */
+	const char *identity;   /* unique: realpath or "stdin:NAME", plus the
+				   hash of the first bytes */
+	const char *head_hash;  /* hex hash of the first 4 KiB of content */
+	int64_t dev, ino, size; /* -1 when not a regular file */
+	bool compressed;
+	/* statistics, written by store_source_update */
+	uint64_t bytes, lines, records, cut_lines, capped_records;
+	uint64_t fmt_text, fmt_json, fmt_json_bad;
+	uint64_t ts_parsed, ts_inferred, ts_missing;
+	int64_t analyzed_at;    /* epoch ms */
+};
+
+struct store_event {
+	const char *rule_id;
+	const char *severity;
+	int64_t ts;
+	bool has_ts;
+	bool ts_inferred;
+	int64_t source_id;
+	uint64_t line_no;
+	uint64_t offset;
+	const char *level;      /* "" when none */
+	const char *message;    /* redacted, NUL-terminated, valid UTF-8 */
+	size_t message_len;
+	const char *fields;     /* a JSON object, redacted */
+};
+
+/*
+ * Open (creating when missing) the database at path and bring its schema
+ * up to date. Refuse, without writing, a file that is not a logtriage
+ * database. Return 0 with *out set, or a store_err (printed).
+ */
+int store_open(struct store **out, const char *path);
+/* Close; NULL is fine. An open transaction is rolled back. */
+void store_close(struct store *st);
+
+/* The 16-byte redaction key kept in the database (made on creation). */
+void store_redact_key(const struct store *st, unsigned char key[16]);
+
+/* BEGIN IMMEDIATE, COMMIT, ROLLBACK. Return 0 or a store_err. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/*
+ * Find the source by identity or add it; *id gets its row id, *existed
+ * whether it was there before. Return 0 or a store_err.
+ */
+int store_source_get(struct store *st, const struct store_source *src,
+		     int64_t *id, bool *existed);
+/* Write a source's statistics. Return 0 or a store_err. */
+int store_source_update(struct store *st, int64_t id,
+			const struct store_source *src);
+
+/*
+ * Insert an event unless the same (source, line, rule) is stored; set
+ * *inserted. Return 0 or a store_err.
+ */
+int store_put_event(struct store *st, const struct store_event *ev,
+		    bool *inserted);
+/* Insert a metric sample unless (source, line, name) is stored. */
+int store_put_metric(struct store *st, int64_t source_id, uint64_t line_no,
+		     int64_t ts, bool has_ts, const char *name, double value,
+		     const char *unit);
+
+/* The path given to store_open. */
+const char *store_path(const struct store *st);
+
+#endif
