@@ -237,13 +237,22 @@ static bool json_cheap_time(const struct parse_ctx *ctx, const char *p,
 	return false;
 }
 
-static bool looks_like_json(const char *p, size_t n)
+/*
+ * 1: a JSON object line; -1: it starts like one but cannot be one (no
+ * closing brace: cut or garbled); 0: not JSON. Whether the inside is
+ * valid is learnt only when the line is decoded.
+ */
+static int looks_like_json(const char *p, size_t n)
 {
 	size_t i = 0;
 
 	while (i < n && (p[i] == ' ' || p[i] == '\t'))
 		i++;
-	return i < n && p[i] == '{' && p[n - 1] == '}';
+	if (i == n || p[i] != '{')
+		return 0;
+	while (n > i && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	return p[n - 1] == '}' ? 1 : -1;
 }
 
 void parse_record(struct parse_ctx *ctx, const struct record *rec,
@@ -254,6 +263,7 @@ void parse_record(struct parse_ctx *ctx, const struct record *rec,
 	size_t n = rec->len;
 	int64_t ms = 0;
 	bool have = false;
+	int json;
 
 	if (st->doc) {
 		json_decref(st->doc);
@@ -270,9 +280,14 @@ void parse_record(struct parse_ctx *ctx, const struct record *rec,
 	out->message.p = p;
 	out->message.len = n;
 	out->decoded = false;
-	if (looks_like_json(p, n)) {
+	json = looks_like_json(p, n);
+	if (json > 0) {
 		out->format = PARSE_FMT_JSON;
 		out->level = PARSE_LEVEL_NONE;
+		have = json_cheap_time(ctx, p, n, &ms);
+	} else if (json < 0) {
+		out->format = PARSE_FMT_JSON_BAD;
+		out->level = parse_text_level(p, n);
 		have = json_cheap_time(ctx, p, n, &ms);
 	} else {
 		out->format = PARSE_FMT_TEXT;

@@ -46,9 +46,7 @@ static const char schema_v1[] =
 	"  bytes_read INTEGER NOT NULL DEFAULT 0,\n"
 	"  lines_read INTEGER NOT NULL DEFAULT 0,\n"
 	"  records INTEGER NOT NULL DEFAULT 0,\n"
-	"  lines_text INTEGER NOT NULL DEFAULT 0,\n"
-	"  lines_json INTEGER NOT NULL DEFAULT 0,\n"
-	"  lines_json_malformed INTEGER NOT NULL DEFAULT 0,\n"
+	"  formats TEXT NOT NULL DEFAULT '{}',\n"
 	"  ts_parsed INTEGER NOT NULL DEFAULT 0,\n"
 	"  ts_inferred INTEGER NOT NULL DEFAULT 0,\n"
 	"  ts_missing INTEGER NOT NULL DEFAULT 0,\n"
@@ -338,7 +336,7 @@ int store_open(struct store **out, const char *path)
 	    (rc = prepare(st, &st->upd_source,
 		"UPDATE sources SET name = ?2, dev = ?3, ino = ?4, size = ?5, "
 		"bytes_read = ?6, lines_read = ?7, records = ?8, "
-		"lines_text = ?9, lines_json = ?10, lines_json_malformed = ?11, "
+		"formats = ?9, "
 		"ts_parsed = ?12, ts_inferred = ?13, ts_missing = ?14, "
 		"cut_lines = ?15, capped_records = ?16, last_analyzed = ?17 "
 		"WHERE id = ?1")) < 0)
@@ -364,6 +362,11 @@ void store_close(struct store *st)
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
+}
+
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
 }
 
 const char *store_path(const struct store *st)
@@ -468,9 +471,8 @@ int store_source_update(struct store *st, int64_t id,
 	sqlite3_bind_int64(s, 6, (int64_t)src->bytes);
 	sqlite3_bind_int64(s, 7, (int64_t)src->lines);
 	sqlite3_bind_int64(s, 8, (int64_t)src->records);
-	sqlite3_bind_int64(s, 9, (int64_t)src->fmt_text);
-	sqlite3_bind_int64(s, 10, (int64_t)src->fmt_json);
-	sqlite3_bind_int64(s, 11, (int64_t)src->fmt_json_bad);
+	sqlite3_bind_text(s, 9, src->formats ? src->formats : "{}", -1,
+			  SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 12, (int64_t)src->ts_parsed);
 	sqlite3_bind_int64(s, 13, (int64_t)src->ts_inferred);
 	sqlite3_bind_int64(s, 14, (int64_t)src->ts_missing);

@@ -34,7 +34,7 @@ struct store_source {
 	bool compressed;
 	/* statistics, written by store_source_update */
 	uint64_t bytes, lines, records, cut_lines, capped_records;
-	uint64_t fmt_text, fmt_json, fmt_json_bad;
+	const char *formats;    /* JSON object: records per detected format */
 	uint64_t ts_parsed, ts_inferred, ts_missing;
 	int64_t analyzed_at;    /* epoch ms */
 };
@@ -91,6 +91,14 @@ int store_put_event(struct store *st, const struct store_event *ev,
 int store_put_metric(struct store *st, int64_t source_id, uint64_t line_no,
 		     int64_t ts, bool has_ts, const char *name, double value,
 		     const char *unit);
+
+/*
+ * The SQLite handle, for modules that read or write their own tables
+ * (incidents, reports). Valid until store_close(); do not close it, and
+ * do not leave a transaction open across calls into store.c.
+ */
+struct sqlite3;
+struct sqlite3 *store_db(struct store *st);
 
 /* The path given to store_open. */
 const char *store_path(const struct store *st);

@@ -1,0 +1,42 @@
+/*
+ * cmd.h - the subcommands of logtriage, one file each (cmd_NAME.c).
+ *
+ * How to add a subcommand:
+ *   1. write analyzer/cmd_NAME.c with int cmd_NAME(int argc, char **argv)
+ *      parsing its own options with getopt_long, "-h/--help" included;
+ *   2. declare it below and add a row to the table in main.c;
+ *   3. add its section to README.md and to 'logtriage --help';
+ *   4. add tests/cases/0NNN-NAME-*.test cases, one for its --help.
+ * A subcommand returns an enum exit_code (diag.h); it never calls exit().
+ */
+#ifndef LOGTRIAGE_CMD_H
+#define LOGTRIAGE_CMD_H
+
+#include "common.h"
+
+int cmd_analyze(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+
+/* Options shared by several subcommands (cmd_common.c). */
+
+/* Parse "critical|error|warning|info|never" for --fail-on: the lowest
+ * severity that fails the run, or -1 for never. Return 0 or -1. */
+int cmd_parse_fail_on(const char *s, int *out);
+
+/* Whether to colour output, from --color=auto|always|never and NO_COLOR. */
+int cmd_parse_color(const char *s, bool *out, int fd);
+
+/* Seconds since the run started (LOGTRIAGE_TEST_ELAPSED pins it). */
+double cmd_elapsed(void);
+void cmd_clock_start(void);
+
+/* Current time in epoch ms (LOGTRIAGE_TEST_NOW, ISO 8601, pins it). */
+int64_t cmd_now_ms(void);
+
+/* Is tz a time zone of the system's database? 0 yes, -1 no. */
+int cmd_check_zone(const char *tz);
+
+/* Format n with thousands separators ("1,234,567") into out. */
+const char *cmd_thousands(uint64_t n, char *out, size_t size);
+
+#endif
