@@ -62,6 +62,7 @@ struct rule_impl {
 	char *metric_unit_from; /* capture with the unit */
 	struct window_group groups[WINDOW_GROUPS];
 	size_t *after_idx;      /* indexes of the 'after' rules */
+	size_t *reset_idx;      /* indexes of the 'after.reset' rules */
 	bool fired_once;
 	int64_t last_fire;
 	bool candidate;         /* set by rules_prefilter */
@@ -150,6 +151,7 @@ static void rule_free(struct rule *r)
 	strlist_free(&r->ex_match);
 	strlist_free(&r->ex_no_match);
 	strlist_free(&r->after);
+	strlist_free(&r->after_reset);
 	free(r->metric_name);
 	free(r->metric_unit);
 	free(r->window_by);
@@ -166,6 +168,7 @@ static void rule_free(struct rule *r)
 		for (i = 0; i < WINDOW_GROUPS; i++)
 			free(r->impl->groups[i].ring);
 		free(r->impl->after_idx);
+		free(r->impl->reset_idx);
 		free(r->impl);
 	}
 	free(r);
@@ -324,7 +327,7 @@ static const char *const metric_keys[] = {
 	"name", "value", "unit", "unit_from", "above", "below", NULL,
 };
 static const char *const window_keys[] = { "count", "seconds", "by", NULL };
-static const char *const after_keys[] = { "rules", "seconds", NULL };
+static const char *const after_keys[] = { "rules", "seconds", "reset", NULL };
 static const char *const example_keys[] = { "match", "no_match", NULL };
 static const char *const categories[] = {
 	"build", "health", "database", "startup", "performance", "memory",
@@ -818,6 +821,7 @@ static struct rule *load_rule(struct src *s, json_t *root)
 		s->scope = "after";
 		check_keys(s, v, after_keys, "after");
 		get_strlist(s, v, "rules", true, 1, r->id, &r->after);
+		get_strlist(s, v, "reset", false, 0, r->id, &r->after_reset);
 		if (get_num(s, v, "seconds", true, r->id, &d)) {
 			if (d <= 0 || d > 366.0 * 86400)
 				src_error(s, "seconds", "rule '%s': "
@@ -1088,6 +1092,20 @@ int rules_compile(struct rules *rs, bool strict)
 					      "unknown rule '%s'", r->file,
 					      im->line, im->col, r->id,
 					      r->after.v[k]);
+					rc = -1;
+				}
+			}
+		}
+		if (r->after_reset.n) {
+			im->reset_idx = xcalloc(r->after_reset.n, sizeof(size_t));
+			for (k = 0; k < r->after_reset.n; k++) {
+				im->reset_idx[k] = rule_index(rs,
+							      r->after_reset.v[k]);
+				if (im->reset_idx[k] == SIZE_MAX) {
+					error("%s:%d:%d: rule '%s': 'after.reset' "
+					      "names unknown rule '%s'", r->file,
+					      im->line, im->col, r->id,
+					      r->after_reset.v[k]);
 					rc = -1;
 				}
 			}
@@ -1395,20 +1413,37 @@ static bool window_hit(struct rule *r, const struct rules_match *m,
 	return true;
 }
 
+/*
+ * Did one of the 'after' rules fire within after_seconds before ts, with
+ * no 'reset' rule firing since (a new container starts the story over)?
+ */
 static bool after_met(const struct rules *rs, const struct rule *r,
 		      int64_t ts)
 {
 	int64_t span = (int64_t)(r->after_seconds * 1000);
-	size_t k;
+	size_t k, j;
 
 	for (k = 0; k < r->after.n; k++) {
 		const struct rule_impl *o;
+		bool reset = false;
 
 		if (r->impl->after_idx[k] == SIZE_MAX)
 			continue;
 		o = rs->v[r->impl->after_idx[k]]->impl;
-		if (o->fired_once && ts >= o->last_fire &&
-		    ts - o->last_fire <= span)
+		if (!o->fired_once || ts < o->last_fire ||
+		    ts - o->last_fire > span)
+			continue;
+		for (j = 0; j < r->after_reset.n; j++) {
+			const struct rule_impl *x;
+
+			if (r->impl->reset_idx[j] == SIZE_MAX)
+				continue;
+			x = rs->v[r->impl->reset_idx[j]]->impl;
+			if (x->fired_once && x->last_fire >= o->last_fire &&
+			    x->last_fire <= ts)
+				reset = true;
+		}
+		if (!reset)
 			return true;
 	}
 	return false;

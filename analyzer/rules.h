@@ -63,6 +63,7 @@ struct rule {
 	double window_seconds;
 	char *window_by;        /* capture name or NULL */
 	struct strlist after;   /* rule ids; empty: no sequence */
+	struct strlist after_reset; /* rule ids that break the sequence */
 	double after_seconds;
 	struct rule_impl *impl; /* private to rules.c */
 };
