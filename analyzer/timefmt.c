@@ -144,7 +144,7 @@ static bool read_digits(const char *s, int n, int *v)
 	return true;
 }
 
-/* Month 1-12 from a three-letter English abbreviation in any case; 0 if none. */
+/* Month 1-12 from a three-letter English name in any case; 0 if none. */
 static int month_from_name(const char *s)
 {
 	static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
@@ -399,7 +399,8 @@ static size_t parse_zone(const char *s, size_t len, size_t p, unsigned flags,
  */
 static size_t parse_fraction(const char *s, size_t len, size_t p, int *frac)
 {
-	size_t end = len - p > 10 ? p + 10 : len;	/* a 10th digit is enough */
+	/* looking at 10 digits is enough to reject 10 or more */
+	size_t end = len - p > 10 ? p + 10 : len;
 	size_t q = p + 1;
 	int f = (s[p] - '0') * 100;
 

@@ -28,7 +28,7 @@
 
 #include "common.h"
 
-/* Room for any output of timefmt_format and timefmt_format_iso, NUL included. */
+/* Room for any output of timefmt_format and timefmt_format_iso, with NUL. */
 #define TIMEFMT_BUF_SIZE 32
 
 /* Milliseconds in common units, for callers doing window arithmetic. */
@@ -146,11 +146,11 @@ struct timefmt_opts {
  * UTC first puts TZ back as it was, so TZ is never left changed across a
  * UTC call.  The caller must not change TZ itself while timefmt has it set.
  */
-enum timefmt_kind timefmt_parse(const char *s,		/* stamp at s[0] */
-				size_t len,		/* bytes readable at s */
-				const struct timefmt_opts *o, /* or NULL */
-				int64_t *ms,		/* OUT: epoch ms UTC */
-				size_t *used);		/* OUT: bytes consumed */
+enum timefmt_kind timefmt_parse(const char *s,	/* stamp at s[0] */
+				size_t len,	/* bytes readable at s */
+				const struct timefmt_opts *o,	/* or NULL */
+				int64_t *ms,	/* OUT: epoch ms UTC */
+				size_t *used);	/* OUT: bytes consumed */
 
 /* Short lowercase name of a kind ("iso8601", "clf", "syslog", "none"). */
 const char *timefmt_kind_name(enum timefmt_kind kind);

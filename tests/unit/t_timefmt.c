@@ -17,7 +17,10 @@
 #define NONE TIMEFMT_NONE
 #define M    "Europe/Madrid"
 #define NY   "America/New_York"
-#define LONG_TZ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define LH   "Australia/Lord_Howe"
+/* TIMEFMT_TZ_NAME_MAX (64) letters: one too many */
+#define LONG_TZ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 /* A fixed "now" for relative times: 2026-02-24T10:15:02.123Z. */
 #define NOW INT64_C(1771928102123)
@@ -89,7 +92,7 @@ static const struct parse_case parse_cases[] = {
 	  "zero fraction" },
 	{ "2026-02-24 10:15:02,123", 0, NULL, ISO, 1771928102123, 23,
 	  "Python logging comma" },
-	{ "2026-02-24 10:15:02,123 - app - INFO", 0, NULL, ISO, 1771928102123, 23,
+	{ "2026-02-24 10:15:02,123 - app -", 0, NULL, ISO, 1771928102123, 23,
 	  "Python logging line" },
 	{ "2026-02-24T10:15:02.Z", 0, NULL, ISO, 1771928102000, 19,
 	  "'.' without digit is not part of it" },
@@ -165,7 +168,7 @@ static const struct parse_case parse_cases[] = {
 	  "a number, not an offset" },
 	{ "2026-02-24 10:15:02 +0100abc", 0, NULL, ISO, 1771928102000, 19,
 	  "no boundary after spaced offset" },
-	{ "2026-02-24 10:15:02.123 UTC [42] LOG", 0, NULL, ISO, 1771928102123, 27,
+	{ "2026-02-24 10:15:02.123 UTC [42]", 0, NULL, ISO, 1771928102123, 27,
 	  "PostgreSQL UTC" },
 	{ "2026-02-24 10:15:02 UTC", 0, M, ISO, 1771928102000, 23,
 	  "UTC word wins over tz" },
@@ -277,7 +280,7 @@ static const struct parse_case parse_cases[] = {
 	  "prose" },
 
 	/* Apache / nginx common log format */
-	{ "24/Feb/2026:10:15:02 +0000] \"GET /\"", 0, NULL, CLF, 1771928102000, 26,
+	{ "24/Feb/2026:10:15:02 +0000] \"GET", 0, NULL, CLF, 1771928102000, 26,
 	  "CLF" },
 	{ "24/Feb/2026:10:15:02 +0100", 0, NULL, CLF, 1771924502000, 26,
 	  "CLF +0100" },
@@ -307,13 +310,13 @@ static const struct parse_case parse_cases[] = {
 	  "CLF offset out of range" },
 
 	/* syslog */
-	{ "Feb 24 10:15:02 web1 sshd[42]: x", 2026, NULL, SYS, 1771928102000, 15,
+	{ "Feb 24 10:15:02 web1 sshd: x", 2026, NULL, SYS, 1771928102000, 15,
 	  "syslog" },
-	{ "Feb 24 10:15:02 web1 sshd[42]: x", 2025, NULL, SYS, 1740392102000, 15,
+	{ "Feb 24 10:15:02 web1 sshd: x", 2025, NULL, SYS, 1740392102000, 15,
 	  "same bytes, other default_year" },
-	{ "Feb 24 10:15:02 web1 sshd[42]: x", 0, NULL, NONE, 0, 0,
+	{ "Feb 24 10:15:02 web1 sshd: x", 0, NULL, NONE, 0, 0,
 	  "no default_year" },
-	{ "Feb 24 10:15:02 web1 sshd[42]: x", 2026, M, SYS, 1771924502000, 15,
+	{ "Feb 24 10:15:02 web1 sshd: x", 2026, M, SYS, 1771924502000, 15,
 	  "syslog in Madrid" },
 	{ "Feb  4 10:15:02 web1", 2026, NULL, SYS, 1770200102000, 15,
 	  "space-padded day" },
@@ -435,15 +438,15 @@ static const struct parse_case parse_cases[] = {
 	  "after the overlap: EST" },
 	{ "2026-11-01 01:30:00", 0, M, ISO, 1793493000000, 19,
 	  "same stamp, other zone" },
-	{ "2026-10-04 01:59:59", 0, "Australia/Lord_Howe", ISO, 1791041399000, 19,
+	{ "2026-10-04 01:59:59", 0, LH, ISO, 1791041399000, 19,
 	  "Lord Howe, before a 30-min gap" },
-	{ "2026-10-04 02:15:00", 0, "Australia/Lord_Howe", ISO, 1791042300000, 19,
+	{ "2026-10-04 02:15:00", 0, LH, ISO, 1791042300000, 19,
 	  "in the 30-min gap" },
-	{ "2026-10-04 02:45:00", 0, "Australia/Lord_Howe", ISO, 1791042300000, 19,
+	{ "2026-10-04 02:45:00", 0, LH, ISO, 1791042300000, 19,
 	  "after the gap, same hour" },
-	{ "2026-10-04 02:29:59", 0, "Australia/Lord_Howe", ISO, 1791043199000, 19,
+	{ "2026-10-04 02:29:59", 0, LH, ISO, 1791043199000, 19,
 	  "gap end, same hour" },
-	{ "2026-04-05 01:45:00", 0, "Australia/Lord_Howe", ISO, 1775313900000, 19,
+	{ "2026-04-05 01:45:00", 0, LH, ISO, 1775313900000, 19,
 	  "in the 30-min overlap: first" },
 	{ "2026-02-24 10:15:02", 0, "Asia/Kolkata", ISO, 1771908302000, 19,
 	  "+05:30, no DST" },
@@ -672,7 +675,8 @@ static void test_random_bytes(void)
 		memcpy(buf, "2026-02-24T10:15:02", 19);
 		for (j = (seed & 1) ? 0 : 17; j < n; j++) {
 			seed = seed * 1103515245u + 12345u;
-			buf[j] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+			buf[j] = alphabet[(seed >> 16) %
+					  (sizeof(alphabet) - 1)];
 		}
 		o.tz = (i & 2) ? M : NULL;
 		used = 0;
@@ -695,7 +699,7 @@ static void test_calendar_walk(void)
 {
 	static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
 				     30, 31 };
-	char s[32];
+	char s[64];
 	int y;
 	int m;
 	int d;
@@ -742,6 +746,7 @@ static void test_sequences(void)
 {
 	static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	static const char *const names[] = { "ISO", "CLF", "syslog" };
+	static const enum timefmt_kind kinds[] = { ISO, CLF, SYS };
 	const int64_t t0 = INT64_C(1772323200000) - 2 * TIMEFMT_MS_DAY;
 	struct timefmt_opts o = { 2026, NULL };
 	char iso[TIMEFMT_BUF_SIZE];
@@ -772,8 +777,8 @@ static void test_sequences(void)
 					 mon + 3 * (m - 1), iso + 8, iso + 11);
 			n = preset == 0 ? n : preset == 1 ? 26 : 15;
 			k = parse_exact(text, strlen(text), &o, &ms, &used);
-			if (k != (preset == 0 ? ISO : preset == 1 ? CLF : SYS) ||
-			    used != n || ms != (preset == 0 ? t : t - t % 1000))
+			if (k != kinds[preset] || used != n ||
+			    ms != (preset == 0 ? t : t - t % 1000))
 				bad++;
 		}
 		CHECK(bad == 0, "%s stream across minutes, hours, days, months",
@@ -864,7 +869,8 @@ static void test_epoch(void)
 			CHECK(rc == c->rc && (rc != 0 || ms == c->ms),
 			      "from_epoch(%.17g): %s", c->v, c->what);
 			if (rc != c->rc || (rc == 0 && ms != c->ms))
-				printf("#   got rc %d ms %" PRId64 "\n", rc, ms);
+				printf("#   got rc %d ms %" PRId64 "\n", rc,
+				       ms);
 		}
 		if (c->text != NULL) {
 			ms = INT64_MIN;
@@ -874,7 +880,8 @@ static void test_epoch(void)
 			      (rc == 0 || ms == INT64_MIN),
 			      "from_epoch_text('%s'): %s", c->text, c->what);
 			if (rc != c->rc || (rc == 0 && ms != c->ms))
-				printf("#   got rc %d ms %" PRId64 "\n", rc, ms);
+				printf("#   got rc %d ms %" PRId64 "\n", rc,
+				       ms);
 		}
 	}
 	CHECK(timefmt_from_epoch(NAN, &ms) == -1, "from_epoch(NaN) is -1");
@@ -1141,8 +1148,8 @@ static void test_tz_env(void)
 		before = round == 0 && had ? saved : NULL;
 		timefmt_reset();
 		parse_exact("2026-02-24T10:15:02Z", 20, &madrid, &ms, &used);
-		CHECK(tz_is(before), "round %d: a stamp with an offset leaves TZ",
-		      round);
+		CHECK(tz_is(before),
+		      "round %d: a stamp with an offset leaves TZ", round);
 		parse_exact("2026-02-24 10:15:02", 19, &madrid, &ms, &used);
 		CHECK(tz_is(M), "round %d: a local stamp in Madrid sets TZ",
 		      round);
