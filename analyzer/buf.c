@@ -165,3 +165,16 @@ char *buf_detach(struct buf *b, size_t *len)
 	buf_init(b);
 	return p;
 }
+
+uint64_t fnv1a64(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}

@@ -47,6 +47,9 @@ void buf_add_json_escaped(struct buf *b, const char *p, size_t n);
  * U+FFFD, so that SQLite TEXT and JSON output always hold valid text.
  */
 void buf_add_utf8(struct buf *b, const char *p, size_t n);
+/* FNV-1a, 64 bits: a fast non-cryptographic hash of n bytes. */
+uint64_t fnv1a64(const void *p, size_t n);
+
 /* Hand the memory over to the caller (free() it); b becomes empty. */
 char *buf_detach(struct buf *b, size_t *len);
 

@@ -14,8 +14,13 @@
 #include "store.h"
 #include "timefmt.h"
 
+#include <dirent.h>
+#include <fnmatch.h>
 #include <getopt.h>
+#include <glob.h>
 #include <jansson.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Events per transaction: large batches, bounded loss on a kill. */
 #define BATCH_EVENTS 20000
@@ -25,11 +30,13 @@
 #define MAX_BAD_SHOWN 10
 
 static const char analyze_usage[] =
-"usage: logtriage analyze [options] FILE... | -\n"
+"usage: logtriage analyze [options] FILE|DIR... | -\n"
 "\n"
-"Read logs (plain or gzip, detected by content; '-' is stdin), classify\n"
-"each record with the rules, store the events in the database and print a\n"
-"summary. Analyzing the same input again adds nothing twice.\n"
+"Read logs (plain or gzip, detected by content; '-' is stdin; a directory\n"
+"gives its files), classify each record with the rules, store the events\n"
+"in the database and print a summary. An input read before is read on\n"
+"from where the last run stopped, also after rotation (it is known by its\n"
+"content): nothing is stored twice.\n"
 "\n"
 "Options:\n"
 "  --db FILE          database to write (default: logtriage.db)\n"
@@ -37,6 +44,8 @@ static const char analyze_usage[] =
 "                     replaces the built-in one\n"
 "  --format FMT       summary as 'text' (default) or 'json'\n"
 "  --source NAME      name of the stdin input (default: stdin)\n"
+"  --exclude GLOB     skip files of a directory or pattern matching GLOB\n"
+"                     (name or path; may be repeated)\n"
 "  --fail-on SEV      exit 5 when an event of severity SEV or above was\n"
 "                     found: critical, error, warning, info or never\n"
 "                     (default: never)\n"
@@ -70,6 +79,8 @@ struct input_summary {
 	uint64_t cut_lines, capped;
 	bool error;
 	bool skipped;           /* could not be opened */
+	bool unchanged;         /* read before, nothing added since */
+	uint64_t resumed_from;  /* lines read by earlier runs */
 };
 
 struct analyze {
@@ -89,6 +100,10 @@ struct analyze {
 	int store_rc;           /* first store error */
 	uint64_t limit_warnings;
 	uint64_t bad_shown;     /* malformed lines reported, this input */
+	uint64_t *done_off;     /* resume point of the input being read */
+	uint64_t *done_lines;
+	double input_start;     /* cmd_elapsed() when it was opened */
+	bool progress;          /* show a progress line on stderr */
 	struct buf msg, tmp, fields;
 	/* options */
 	const char *db_path;
@@ -233,7 +248,11 @@ static int on_match(void *arg, const struct rules_match *m)
 		}
 		if (++a->batch >= BATCH_EVENTS) {
 			a->batch = 0;
-			if ((rc = store_commit(a->store)) < 0 ||
+			/* The resume point moves with the events before it. */
+			if ((a->done_off && (rc = store_source_progress(a->store,
+					a->source_id, *a->done_off,
+					*a->done_lines)) < 0) ||
+			    (rc = store_commit(a->store)) < 0 ||
 			    (rc = store_begin(a->store)) < 0) {
 				a->store_rc = rc;
 				return -1;
@@ -289,48 +308,117 @@ static int classify(struct analyze *a, const struct record *rec)
 	return 0;
 }
 
-/* {"json":12,"text":3}: the non-zero format counts, sorted by name. */
-static void formats_json(const struct input_summary *is, struct buf *out)
-{
-	const char *names[PARSE_FMT__COUNT];
-	int idx[PARSE_FMT__COUNT], n = 0, i, j;
+/* Looking for the stored source an input continues. */
+struct source_match {
+	const char *head;       /* the input's first bytes */
+	size_t head_len;
+	const char *name;
+	struct store_source_row row;    /* the match; row.name is NULL */
+	bool found;
+	bool same_name_other;   /* a source of that name had other content */
+	uint64_t same_name_bytes;       /* and that much was read of it */
+};
 
-	for (i = 0; i < PARSE_FMT__COUNT; i++) {
-		if (is->fmt[i] == 0)
-			continue;
-		/* insertion sort by name: a handful of entries */
-		for (j = n; j > 0 && strcmp(names[j - 1],
-				parse_format_name((enum parse_format)i)) > 0; j--) {
-			names[j] = names[j - 1];
-			idx[j] = idx[j - 1];
-		}
-		names[j] = parse_format_name((enum parse_format)i);
-		idx[j] = i;
-		n++;
+static int match_source(void *arg, const struct store_source_row *r)
+{
+	struct source_match *m = arg;
+
+	if (!m->found && r->head_len <= m->head_len &&
+	    fnv1a64(m->head, r->head_len) == r->head_hash) {
+		m->row = *r;
+		m->row.name = NULL;
+		m->found = true;
+	} else if (r->name && strcmp(r->name, m->name) == 0 &&
+		   !m->same_name_other) {
+		m->same_name_other = true;
+		m->same_name_bytes = r->bytes_read;
 	}
-	buf_clear(out);
-	buf_addch(out, '{');
-	for (i = 0; i < n; i++)
-		buf_addf(out, "%s\"%s\":%" PRIu64, i ? "," : "", names[i],
-			 is->fmt[idx[i]]);
-	buf_addch(out, '}');
+	return 0;
 }
 
-static char *identity_of(const struct input *in, const char *name,
-			 const char *hash)
+/*
+ * Decide where to start reading an input that was read before: from the
+ * start (a new or rewritten input), from where the last run stopped, or
+ * not at all (nothing was added). Fills src; return 0, 1 to skip the
+ * input, or a store_err.
+ */
+static int find_source(struct analyze *a, struct input *in,
+		       struct record_reader *rr, struct input_summary *is,
+		       struct store_source *src, int64_t *id)
 {
-	struct buf b;
+	struct source_match m;
+	int rc;
 
-	buf_init(&b);
-	if (strcmp(in->name, "stdin") == 0 && in->fd == 0) {
-		buf_addf(&b, "stdin:%s#%s", name, hash);
-	} else {
-		char *real = realpath(in->name, NULL);
-
-		buf_addf(&b, "%s#%s", real ? real : in->name, hash);
-		free(real);
+	memset(&m, 0, sizeof(m));
+	m.head = rr->head;
+	m.head_len = rr->head_len;
+	m.name = is->name;
+	rc = store_source_each(a->store, RECORD_HEAD_BYTES, match_source, &m);
+	if (rc < 0)
+		return rc;
+	if (!m.found) {
+		if (m.same_name_other && !a->quiet && in->is_regular &&
+		    !in->is_gzip && in->file_size < (off_t)m.same_name_bytes)
+			warning("%s: shorter than when last read (%" PRId64
+				" < %" PRIu64 " bytes); reading it from the "
+				"start", is->name, (int64_t)in->file_size,
+				m.same_name_bytes);
+		else if (m.same_name_other && !a->quiet)
+			warning("%s: content differs from the last run's; "
+				"reading it as a new input", is->name);
+		return store_source_add(a->store, src, id);
 	}
-	return buf_detach(&b, NULL);
+	*id = m.row.id;
+	if (in->is_regular && !in->is_gzip && !m.row.compressed &&
+	    in->file_size < (off_t)m.row.bytes_read) {
+		/* Truncated and written again: a new generation. */
+		static char gen[32];
+
+		snprintf(gen, sizeof(gen), "%" PRId64, src->analyzed_at);
+		src->generation = gen;
+		if (!a->quiet)
+			warning("%s: shorter than when last read (%" PRId64
+				" < %" PRIu64 " bytes); reading it from the "
+				"start", is->name, (int64_t)in->file_size,
+				m.row.bytes_read);
+		return store_source_add(a->store, src, id);
+	}
+	is->resumed_from = m.row.lines_read;
+	src->bytes = m.row.bytes_read;
+	src->lines = m.row.lines_read;
+	if (in->is_regular && m.row.size == (int64_t)in->file_size &&
+	    m.row.compressed == in->is_gzip &&
+	    (in->is_gzip || m.row.bytes_read == (uint64_t)in->file_size)) {
+		/* Same size as when it was read to its end: nothing new. */
+		is->unchanged = true;
+		return 1;
+	}
+	record_reader_resume(rr, m.row.bytes_read, m.row.lines_read);
+	return 0;
+}
+
+/* A progress line on stderr, for a person waiting at a terminal. */
+static void show_progress(struct analyze *a, const struct input *in,
+			  bool done)
+{
+	double secs = cmd_elapsed() - a->input_start;
+	double mb = (double)in->raw_bytes / 1e6;
+	double rate = secs > 0 ? mb / secs : 0;
+
+	if (done) {
+		fprintf(stderr, "\r\033[K");
+		return;
+	}
+	if (in->file_size > 0 && rate > 0) {
+		double left = ((double)in->file_size / 1e6 - mb) / rate;
+
+		fprintf(stderr, "\r\033[K%s: %.1f of %.1f MB, %.1f MB/s, "
+			"%.0f s left", a->src_name, mb,
+			(double)in->file_size / 1e6, rate, left < 0 ? 0 : left);
+	} else {
+		fprintf(stderr, "\r\033[K%s: %.1f MB, %.1f MB/s", a->src_name,
+			mb, rate);
+	}
 }
 
 /*
@@ -344,10 +432,8 @@ static int analyze_one(struct analyze *a, const char *path)
 	struct record rec;
 	struct input_summary *is;
 	struct store_source src;
-	char hash[17];
-	char *identity = NULL;
 	int more, rc = 0;
-	bool existed;
+	uint64_t done_off, done_lines, nrec = 0;
 
 	a->inputs = xrealloc(a->inputs, (a->ninputs + 1) * sizeof(*a->inputs));
 	is = &a->inputs[a->ninputs++];
@@ -364,47 +450,70 @@ static int analyze_one(struct analyze *a, const char *path)
 	}
 	a->src_name = is->name;
 	a->bad_shown = 0;
+	a->input_start = cmd_elapsed();
 	parse_ctx_reset(&a->parse);
 	memset(a->parse.by_format, 0, sizeof(a->parse.by_format));
 	a->parse.ts_parsed = a->parse.ts_inferred = a->parse.ts_missing = 0;
 
-	more = record_next(&rr, &rec);
-	if (rr.input_error && in.out_bytes == 0) {
+	if (record_reader_prime(&rr) < 0 && rr.head_len == 0) {
 		is->error = true;
 		rc = 1;
 		goto out;
 	}
-	if (in.out_bytes == 0) {
+	if (rr.head_len == 0) {
 		error("%s: empty input", is->name);
 		is->error = true;
 		rc = 1;
 		goto out;
 	}
-	snprintf(hash, sizeof(hash), "%016" PRIx64, rr.head_hash);
-	identity = identity_of(&in, is->name, hash);
 	memset(&src, 0, sizeof(src));
 	src.name = is->name;
-	src.identity = identity;
-	src.head_hash = hash;
+	src.head_hash = fnv1a64(rr.head, rr.head_len);
+	src.head_len = rr.head_len;
 	src.dev = in.is_regular ? (int64_t)in.dev : -1;
 	src.ino = in.is_regular ? (int64_t)in.ino : -1;
 	src.size = in.is_regular ? (int64_t)in.file_size : -1;
 	src.compressed = in.is_gzip;
 	src.analyzed_at = cmd_now_ms();
 	if ((rc = store_begin(a->store)) < 0 ||
-	    (rc = store_source_get(a->store, &src, &a->source_id,
-				   &existed)) < 0) {
+	    (rc = find_source(a, &in, &rr, is, &src, &a->source_id)) < 0) {
 		a->store_rc = rc;
 		rc = -1;
 		goto out;
 	}
+	if (rc == 1) {
+		/* Nothing new: only the time of this run is written. */
+		rc = 0;
+		src.records = 0;
+		if ((rc = store_source_update(a->store, a->source_id,
+					      &src)) < 0 ||
+		    (rc = store_commit(a->store)) < 0) {
+			a->store_rc = rc;
+			rc = -1;
+		}
+		goto out;
+	}
+	done_off = src.bytes;
+	done_lines = src.lines;
+	a->done_off = &done_off;
+	a->done_lines = &done_lines;
 	a->batch = 0;
-	while (more > 0) {
+	while ((more = record_next(&rr, &rec)) > 0) {
 		if (classify(a, &rec) < 0) {
 			rc = -1;
 			goto out;
 		}
-		more = record_next(&rr, &rec);
+		done_off = rec.end_offset;
+		done_lines = rec.end_line;
+		if (a->progress && (++nrec & 0xffff) == 0)
+			show_progress(a, &in, false);
+	}
+	if (a->progress)
+		show_progress(a, &in, true);
+	if (!rr.input_error && rr.partial_line) {
+		/* A last line without its newline may still be growing. */
+		done_off = rr.partial_off;
+		done_lines = rr.line_no - 1;
 	}
 	is->bytes = in.out_bytes;
 	is->lines = rr.lines;
@@ -416,17 +525,21 @@ static int analyze_one(struct analyze *a, const char *path)
 	is->ts_parsed = a->parse.ts_parsed;
 	is->ts_inferred = a->parse.ts_inferred;
 	is->ts_missing = a->parse.ts_missing;
-	src.bytes = is->bytes;
-	src.lines = is->lines;
+	src.bytes = done_off;
+	src.lines = done_lines;
 	src.records = is->records;
 	src.cut_lines = is->cut_lines;
 	src.capped_records = is->capped;
-	formats_json(is, &a->tmp);
-	src.formats = a->tmp.p;
 	src.ts_parsed = is->ts_parsed;
 	src.ts_inferred = is->ts_inferred;
 	src.ts_missing = is->ts_missing;
-	if ((rc = store_source_update(a->store, a->source_id, &src)) < 0 ||
+	for (int f = 0; f < PARSE_FMT__COUNT && rc == 0; f++)
+		if (is->fmt[f])
+			rc = store_source_format(a->store, a->source_id,
+				parse_format_name((enum parse_format)f),
+				is->fmt[f]);
+	if (rc < 0 ||
+	    (rc = store_source_update(a->store, a->source_id, &src)) < 0 ||
 	    (rc = store_commit(a->store)) < 0) {
 		a->store_rc = rc;
 		rc = -1;
@@ -443,7 +556,7 @@ static int analyze_one(struct analyze *a, const char *path)
 		warning("%s: %" PRIu64 " malformed JSON lines in all (first %d "
 			"shown)", is->name, is->fmt[PARSE_FMT_JSON_BAD],
 			MAX_BAD_SHOWN);
-	if (is->records == 0 && !a->quiet)
+	if (is->records == 0 && is->resumed_from == 0 && !a->quiet)
 		warning("%s: no log records (blank lines only)", is->name);
 	if (a->max_bad >= 0 &&
 	    is->fmt[PARSE_FMT_JSON_BAD] > (uint64_t)a->max_bad) {
@@ -457,12 +570,120 @@ static int analyze_one(struct analyze *a, const char *path)
 		rc = 1;
 	}
 out:
+	a->done_off = NULL;
+	a->done_lines = NULL;
 	if (rc < 0)
 		store_rollback(a->store);
-	free(identity);
 	record_reader_release(&rr);
 	input_close(&in);
 	return rc;
+}
+
+/* A list of input paths, expanded from the command line. */
+struct pathlist {
+	char **v;       /* owned */
+	size_t n;
+};
+
+static void pathlist_add(struct pathlist *l, const char *p)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = xstrdup(p);
+}
+
+static void pathlist_free(struct pathlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static bool excluded(const struct pathlist *ex, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t i;
+
+	base = base ? base + 1 : path;
+	for (i = 0; i < ex->n; i++)
+		if (fnmatch(ex->v[i], base, 0) == 0 ||
+		    fnmatch(ex->v[i], path, 0) == 0)
+			return true;
+	return false;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Expand one argument: a directory gives its regular files (not hidden),
+ * sorted by name; a pattern that names no file is matched with glob(3)
+ * (for arguments quoted from the shell, as in a crontab); anything else
+ * is taken as it is. --exclude patterns apply to what a directory or a
+ * pattern gives. Return 0, or -1 when a pattern matched nothing.
+ */
+static int expand_arg(const char *arg, const struct pathlist *ex,
+		      struct pathlist *out)
+{
+	struct stat sb;
+	size_t first = out->n;
+
+	if (strcmp(arg, "-") == 0 || (stat(arg, &sb) == 0 &&
+				       !S_ISDIR(sb.st_mode))) {
+		pathlist_add(out, arg);
+		return 0;
+	}
+	if (stat(arg, &sb) == 0) {
+		DIR *d = opendir(arg);
+		struct dirent *de;
+		struct buf path;
+
+		if (d == NULL) {
+			pathlist_add(out, arg);  /* input_open reports it */
+			return 0;
+		}
+		buf_init(&path);
+		while ((de = readdir(d)) != NULL) {
+			struct stat fs;
+
+			if (de->d_name[0] == '.')
+				continue;
+			buf_clear(&path);
+			buf_addf(&path, "%s%s%s", arg,
+				 arg[strlen(arg) - 1] == '/' ? "" : "/",
+				 de->d_name);
+			if (stat(path.p, &fs) == 0 && S_ISREG(fs.st_mode) &&
+			    !excluded(ex, path.p))
+				pathlist_add(out, path.p);
+		}
+		closedir(d);
+		buf_release(&path);
+		qsort(out->v + first, out->n - first, sizeof(*out->v),
+		      cmp_path);
+		if (out->n == first)
+			return error("%s: no files to read in this directory",
+				     arg);
+		return 0;
+	}
+	if (strpbrk(arg, "*?[") != NULL) {
+		glob_t g;
+		size_t i;
+
+		if (glob(arg, 0, NULL, &g) != 0) {
+			error("%s: no file matches this pattern", arg);
+			return -1;
+		}
+		for (i = 0; i < g.gl_pathc; i++)
+			if (!excluded(ex, g.gl_pathv[i]))
+				pathlist_add(out, g.gl_pathv[i]);
+		globfree(&g);
+		return 0;
+	}
+	pathlist_add(out, arg);
+	return 0;
 }
 
 static void fmt_time(int64_t ms, char *out, size_t size)
@@ -544,7 +765,19 @@ static void print_text(struct analyze *a, double secs)
 
 		if (is->skipped)
 			continue;
-		printf("%s: %s lines, %s records", is->name,
+		if (is->unchanged) {
+			printf("%s: nothing new since the last run (%s lines "
+			       "read before)\n", is->name,
+			       cmd_thousands(is->resumed_from, n1, sizeof(n1)));
+			continue;
+		}
+		if (is->resumed_from)
+			printf("%s: from line %s on: ", is->name,
+			       cmd_thousands(is->resumed_from + 1, n1,
+					     sizeof(n1)));
+		else
+			printf("%s: ", is->name);
+		printf("%s lines, %s records",
 		       cmd_thousands(is->lines, n1, sizeof(n1)),
 		       cmd_thousands(is->records, n2, sizeof(n2)));
 		if (is->fmt[PARSE_FMT_TEXT] != is->records) {
@@ -601,6 +834,9 @@ static void print_json(struct analyze *a, double secs)
 
 		json_object_set_new(o, "name", json_string(is->name));
 		json_object_set_new(o, "error", json_boolean(is->error));
+		json_object_set_new(o, "unchanged", json_boolean(is->unchanged));
+		json_object_set_new(o, "first_line",
+			json_integer((json_int_t)is->resumed_from + 1));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)is->bytes));
 		json_object_set_new(o, "lines", json_integer((json_int_t)is->lines));
 		json_object_set_new(o, "records",
@@ -695,7 +931,7 @@ static int worst_found(const struct analyze *a)
 
 enum {
 	OPT_DB = 256, OPT_RULES, OPT_FORMAT, OPT_SOURCE, OPT_FAIL_ON,
-	OPT_MAX_BAD, OPT_TZ, OPT_YEAR, OPT_NO_REDACT,
+	OPT_MAX_BAD, OPT_TZ, OPT_YEAR, OPT_NO_REDACT, OPT_EXCLUDE,
 };
 
 static const struct option analyze_options[] = {
@@ -708,6 +944,7 @@ static const struct option analyze_options[] = {
 	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "year", required_argument, NULL, OPT_YEAR },
 	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -730,6 +967,8 @@ int cmd_analyze(int argc, char **argv)
 	unsigned char key[16];
 	const char *err;
 	char *end;
+	struct pathlist excludes = { NULL, 0 }, paths = { NULL, 0 };
+	size_t pi;
 
 	memset(&a, 0, sizeof(a));
 	a.db_path = "logtriage.db";
@@ -739,7 +978,7 @@ int cmd_analyze(int argc, char **argv)
 	a.max_bad = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:qhV", analyze_options,
+	while ((c = getopt_long(argc, argv, ":qhV", analyze_options,
 				NULL)) != -1) {
 		switch (c) {
 		case OPT_DB: a.db_path = optarg; break;
@@ -773,6 +1012,7 @@ int cmd_analyze(int argc, char **argv)
 						   "1970 to 9999, not", optarg);
 			break;
 		case OPT_NO_REDACT: no_redact = true; break;
+		case OPT_EXCLUDE: pathlist_add(&excludes, optarg); break;
 		case 'q': a.quiet = true; diag_quiet = true; break;
 		case 'h':
 			fputs(analyze_usage, stdout);
@@ -825,12 +1065,16 @@ int cmd_analyze(int argc, char **argv)
 		}
 	}
 	a.agg = xcalloc(rules_count(a.rules), sizeof(*a.agg));
+	a.progress = !a.quiet && isatty(STDERR_FILENO);
 	parse_ctx_init(&a.parse, &topts);
 	buf_init(&a.msg);
 	buf_init(&a.tmp);
 	buf_init(&a.fields);
-	for (i = optind; i < argc; i++) {
-		rc = analyze_one(&a, argv[i]);
+	for (i = optind; i < argc; i++)
+		if (expand_arg(argv[i], &excludes, &paths) < 0)
+			input_errors = true;
+	for (pi = 0; pi < paths.n; pi++) {
+		rc = analyze_one(&a, paths.v[pi]);
 		if (rc > 0)
 			input_errors = true;
 		if (rc < 0) {
@@ -844,7 +1088,8 @@ int cmd_analyze(int argc, char **argv)
 		bool any_read = false;
 
 		for (size_t k = 0; k < a.ninputs; k++)
-			if (!a.inputs[k].skipped && a.inputs[k].bytes > 0)
+			if (!a.inputs[k].skipped &&
+			    (a.inputs[k].bytes > 0 || a.inputs[k].unchanged))
 				any_read = true;
 		if (!a.quiet && any_read) {
 			if (strcmp(a.format, "json") == 0)
@@ -862,6 +1107,8 @@ int cmd_analyze(int argc, char **argv)
 	buf_release(&a.tmp);
 	buf_release(&a.fields);
 out:
+	pathlist_free(&paths);
+	pathlist_free(&excludes);
 	for (size_t k = 0; k < a.ninputs; k++)
 		free(a.inputs[k].name);
 	free(a.inputs);

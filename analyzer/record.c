@@ -78,23 +78,19 @@ static int refill(struct record_reader *rr)
 	if (r < 0) {
 		rr->input_error = 1;
 		rr->eof = true;
+		rr->primed = true;
 		return 0;
 	}
 	if (r == 0) {
 		rr->eof = true;
+		rr->primed = true;
 		return 0;
 	}
-	if (rr->pos_off == 0 && rr->end == 0 && rr->head_len == 0) {
-		uint64_t h = 1469598103934665603ull;
-		size_t i, n = (size_t)r < RECORD_HEAD_BYTES ? (size_t)r :
-			      RECORD_HEAD_BYTES;
-
-		for (i = 0; i < n; i++) {
-			h ^= (unsigned char)dst[i];
-			h *= 1099511628211ull;
-		}
-		rr->head_hash = h;
-		rr->head_len = n;
+	if (!rr->primed) {
+		rr->head_len = (size_t)r < RECORD_HEAD_BYTES ? (size_t)r :
+			       RECORD_HEAD_BYTES;
+		memcpy(rr->head, dst, rr->head_len);
+		rr->primed = true;
 	}
 	if (rr->skip_to_nl) {
 		char *nl = memchr(dst, '\n', (size_t)r);
@@ -115,7 +111,7 @@ static int refill(struct record_reader *rr)
 }
 
 /* Read the next line into *ln. Return 1, or 0 at the end of input. */
-static int next_line(struct record_reader *rr, struct record_line *ln)
+static int read_line(struct record_reader *rr, struct record_line *ln)
 {
 	for (;;) {
 		size_t avail = rr->end - rr->pos;
@@ -125,6 +121,10 @@ static int next_line(struct record_reader *rr, struct record_line *ln)
 
 		if (nl != NULL || (rr->eof && avail > 0 && !rr->skip_to_nl)) {
 			len = nl ? (size_t)(nl - start) : avail;
+			if (nl == NULL) {
+				rr->partial_line = true;
+				rr->partial_off = rr->pos_off;
+			}
 			ln->start = rr->pos;
 			ln->end = rr->pos + len;
 			if (len > 0 && start[len - 1] == '\r')
@@ -161,6 +161,42 @@ static int next_line(struct record_reader *rr, struct record_line *ln)
 		}
 		refill(rr);
 	}
+}
+
+/*
+ * The next line, past those an earlier run already read. Skipped lines
+ * are not counted: record_reader_resume() set the numbering.
+ */
+static int next_line(struct record_reader *rr, struct record_line *ln)
+{
+	while (rr->skip_until > 0) {
+		uint64_t n = rr->line_no, lines = rr->lines;
+
+		if (!read_line(rr, ln))
+			return 0;
+		if (ln->offset >= rr->skip_until) {
+			rr->skip_until = 0;
+			return 1;
+		}
+		rr->line_no = n;
+		rr->lines = lines;
+		rr->keep = rr->pos;
+	}
+	return read_line(rr, ln);
+}
+
+int record_reader_prime(struct record_reader *rr)
+{
+	if (!rr->primed)
+		refill(rr);
+	return rr->input_error ? -1 : 0;
+}
+
+void record_reader_resume(struct record_reader *rr, uint64_t offset,
+			  uint64_t lines)
+{
+	rr->skip_until = offset;
+	rr->line_no = lines;
 }
 
 static bool line_is(const struct record_reader *rr,
@@ -282,7 +318,8 @@ int record_next(struct record_reader *rr, struct record *rec)
 			} else if (rr->state == TB_CHAIN) {
 				join = true;
 			} else {
-				end_off = ln.offset;
+				/* The blank line is consumed: resume after it. */
+				end_off = rr->pos_off;
 				goto emit;
 			}
 		} else if (is_indented(rr, &ln)) {
@@ -328,6 +365,8 @@ emit_keep_state:
 	rec->nlines = nlines;
 	rec->flags = flags;
 	rec->end_offset = end_off;
+	rec->end_line = rr->have_pending ? rr->pending.line_no - 1 :
+			rr->line_no;
 	rr->records++;
 	return 1;
 }

@@ -43,7 +43,9 @@ struct record {
 	uint64_t line_no;  /* 1-based number of the first line */
 	uint64_t offset;   /* content byte offset of the first line */
 	uint64_t end_offset; /* content offset just past the record's last
-				line and its newline */
+				line and its newline (and blank lines after
+				it): where a later run resumes */
+	uint64_t end_line;   /* lines before end_offset */
 	unsigned nlines;   /* lines in the record */
 	unsigned flags;    /* enum record_flags */
 };
@@ -78,13 +80,33 @@ struct record_reader {
 	uint64_t cut_lines;
 	uint64_t capped_records;
 	int input_error;        /* input_read failed (already printed) */
-	uint64_t head_hash;     /* FNV-1a of the first RECORD_HEAD_BYTES of
-				   content, set by the first read */
-	size_t head_len;        /* bytes hashed (less for a short input) */
+	char head[RECORD_HEAD_BYTES]; /* the first bytes of content, copied
+				   by the first read: they identify it */
+	size_t head_len;        /* bytes in head (less for a short input) */
+	uint64_t skip_until;    /* lines starting before this content
+				   offset are skipped (record_reader_resume) */
+	bool primed;            /* the first read was done */
+	bool partial_line;      /* the input ended without a newline */
+	uint64_t partial_off;   /* content offset of that last line */
 };
 
 /* Set up a reader over an open input. Return 0, or -1 (printed). */
 int record_reader_init(struct record_reader *rr, struct input *in);
+
+/*
+ * Do the first read, so that rr->head holds the start of the content
+ * (rr->head_len bytes, 0 for an empty input). record_next() calls it
+ * when needed. Return 0, or -1 when the input failed (already printed).
+ */
+int record_reader_prime(struct record_reader *rr);
+
+/*
+ * Continue where an earlier run stopped: skip the content before offset
+ * (which must be the start of a line), and number the next line
+ * lines + 1. Call before the first record_next().
+ */
+void record_reader_resume(struct record_reader *rr, uint64_t offset,
+			  uint64_t lines);
 
 /*
  * Frame the next record into *rec. Return 1 with a record, 0 at the end

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long a run waits for another one holding the database. */
@@ -22,9 +23,11 @@ struct store {
 	bool in_tx;
 	sqlite3_stmt *ins_event;
 	sqlite3_stmt *ins_metric;
-	sqlite3_stmt *get_source;
+	sqlite3_stmt *each_source;
 	sqlite3_stmt *ins_source;
 	sqlite3_stmt *upd_source;
+	sqlite3_stmt *progress_source;
+	sqlite3_stmt *add_format;
 };
 
 /*
@@ -40,20 +43,27 @@ static const char schema_v1[] =
 	"  id INTEGER PRIMARY KEY,\n"
 	"  name TEXT NOT NULL,\n"
 	"  identity TEXT NOT NULL UNIQUE,\n"
+	"  head_len INTEGER NOT NULL,\n"
 	"  head_hash TEXT NOT NULL,\n"
 	"  dev INTEGER, ino INTEGER, size INTEGER,\n"
 	"  compressed INTEGER NOT NULL DEFAULT 0,\n"
 	"  bytes_read INTEGER NOT NULL DEFAULT 0,\n"
 	"  lines_read INTEGER NOT NULL DEFAULT 0,\n"
 	"  records INTEGER NOT NULL DEFAULT 0,\n"
-	"  formats TEXT NOT NULL DEFAULT '{}',\n"
 	"  ts_parsed INTEGER NOT NULL DEFAULT 0,\n"
 	"  ts_inferred INTEGER NOT NULL DEFAULT 0,\n"
 	"  ts_missing INTEGER NOT NULL DEFAULT 0,\n"
 	"  cut_lines INTEGER NOT NULL DEFAULT 0,\n"
 	"  capped_records INTEGER NOT NULL DEFAULT 0,\n"
+	"  runs INTEGER NOT NULL DEFAULT 0,\n"
 	"  first_analyzed INTEGER NOT NULL,\n"
 	"  last_analyzed INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE source_formats(\n"
+	"  source_id INTEGER NOT NULL REFERENCES sources(id),\n"
+	"  format TEXT NOT NULL,\n"
+	"  records INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (source_id, format)\n"
 	");\n"
 	"CREATE TABLE events(\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -103,9 +113,9 @@ static int sql_error(struct store *st, const char *what)
 	int code = sqlite3_errcode(st->db);
 
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-		return error("%s: database is busy: another logtriage run holds "
-			     "it (waited %d s)", st->path, STORE_BUSY_MS / 1000),
-		       STORE_ERR_BUSY;
+		return error("%s: %s: database is busy: another logtriage run "
+			     "holds it (waited %d s)", st->path, what,
+			     STORE_BUSY_MS / 1000), STORE_ERR_BUSY;
 	error("%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 	return STORE_ERR;
 }
@@ -257,6 +267,56 @@ static int load_key(struct store *st)
 	return 0;
 }
 
+/*
+ * Switch to WAL (readers never block the writer). Changing the journal
+ * mode needs the database to itself and SQLite does not wait for that,
+ * so while another run is starting up, retry for the busy timeout.
+ */
+static int set_wal(struct store *st)
+{
+	const struct timespec pause = { 0, 50 * 1000 * 1000 };
+	int waited = 0;
+
+	for (;;) {
+		sqlite3_stmt *s;
+		int rc;
+
+		if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1,
+				       &s, NULL) != SQLITE_OK)
+			return sql_error(st, "cannot set up database");
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		/* Not WAL on a medium that cannot have it: keep its mode. */
+		if (rc == SQLITE_ROW)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= STORE_BUSY_MS)
+			return sql_error(st, "cannot set up database");
+		nanosleep(&pause, NULL);
+		waited += 50;
+	}
+}
+
+static int read_header(struct store *st, int64_t *appid, int64_t *version,
+		       int64_t *tables)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT (SELECT application_id FROM "
+			       "pragma_application_id), (SELECT user_version "
+			       "FROM pragma_user_version), (SELECT count(*) "
+			       "FROM sqlite_schema)", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*appid = sqlite3_column_int64(s, 0);
+		*version = sqlite3_column_int64(s, 1);
+		*tables = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 static int prepare(struct store *st, sqlite3_stmt **s, const char *sql)
 {
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
@@ -287,18 +347,18 @@ int store_open(struct store **out, const char *path)
 	}
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	sqlite3_extended_result_codes(st->db, 1);
-	appid = query_int(st, "PRAGMA application_id");
-	if (appid < 0) {
+	/* One statement: one snapshot, even while another run creates it. */
+	if (read_header(st, &appid, &version, &tables) < 0) {
 		rc = error("%s: cannot read database: %s", path,
 			   sqlite3_errmsg(st->db));
 		if (sqlite3_errcode(st->db) == SQLITE_NOTADB ||
 		    sqlite3_errcode(st->db) == SQLITE_CORRUPT)
 			rc = STORE_ERR_FOREIGN;
+		else if (sqlite3_errcode(st->db) == SQLITE_BUSY)
+			rc = STORE_ERR_BUSY;
 		store_close(st);
 		return rc == -1 ? STORE_ERR : rc;
 	}
-	version = query_int(st, "PRAGMA user_version");
-	tables = query_int(st, "SELECT count(*) FROM sqlite_schema");
 	if (appid != STORE_APPLICATION_ID && (tables > 0 || version > 0)) {
 		error("%s: not a logtriage database (application_id %" PRId64
 		      "); refusing to write to it", path, appid);
@@ -312,8 +372,8 @@ int store_open(struct store **out, const char *path)
 		store_close(st);
 		return STORE_ERR_FOREIGN;
 	}
-	if ((rc = exec(st, "PRAGMA journal_mode = WAL; "
-		       "PRAGMA synchronous = NORMAL; "
+	if ((rc = set_wal(st)) < 0 ||
+	    (rc = exec(st, "PRAGMA synchronous = NORMAL; "
 		       "PRAGMA foreign_keys = ON", "cannot set up database")) < 0)
 		goto fail;
 	if (version == 0 && (rc = create_schema(st)) < 0)
@@ -327,19 +387,29 @@ int store_open(struct store **out, const char *path)
 	    (rc = prepare(st, &st->ins_metric,
 		"INSERT OR IGNORE INTO metrics(ts, name, value, unit, "
 		"source_id, line_no) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) < 0 ||
-	    (rc = prepare(st, &st->get_source,
-		"SELECT id FROM sources WHERE identity = ?1")) < 0 ||
+	    (rc = prepare(st, &st->each_source,
+		"SELECT id, head_len, head_hash, bytes_read, lines_read, size, "
+		"compressed, name FROM sources WHERE head_len <= ?1 "
+		"ORDER BY head_len DESC, id DESC")) < 0 ||
 	    (rc = prepare(st, &st->ins_source,
-		"INSERT INTO sources(name, identity, head_hash, dev, ino, "
-		"size, compressed, first_analyzed, last_analyzed) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)")) < 0 ||
+		"INSERT INTO sources(name, identity, head_len, head_hash, dev, "
+		"ino, size, compressed, first_analyzed, last_analyzed) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)")) < 0 ||
 	    (rc = prepare(st, &st->upd_source,
-		"UPDATE sources SET name = ?2, dev = ?3, ino = ?4, size = ?5, "
-		"bytes_read = ?6, lines_read = ?7, records = ?8, "
-		"formats = ?9, "
-		"ts_parsed = ?12, ts_inferred = ?13, ts_missing = ?14, "
-		"cut_lines = ?15, capped_records = ?16, last_analyzed = ?17 "
-		"WHERE id = ?1")) < 0)
+		"UPDATE sources SET name = ?2, identity = ?3, head_len = ?4, "
+		"head_hash = ?5, dev = ?6, ino = ?7, size = ?8, compressed = ?9, "
+		"bytes_read = ?10, lines_read = ?11, records = records + ?12, "
+		"ts_parsed = ts_parsed + ?13, ts_inferred = ts_inferred + ?14, "
+		"ts_missing = ts_missing + ?15, cut_lines = cut_lines + ?16, "
+		"capped_records = capped_records + ?17, runs = runs + 1, "
+		"last_analyzed = ?18 WHERE id = ?1")) < 0 ||
+	    (rc = prepare(st, &st->progress_source,
+		"UPDATE sources SET bytes_read = ?2, lines_read = ?3 "
+		"WHERE id = ?1")) < 0 ||
+	    (rc = prepare(st, &st->add_format,
+		"INSERT INTO source_formats(source_id, format, records) "
+		"VALUES (?1, ?2, ?3) ON CONFLICT (source_id, format) "
+		"DO UPDATE SET records = records + excluded.records")) < 0)
 		goto fail;
 	*out = st;
 	return 0;
@@ -356,9 +426,11 @@ void store_close(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_finalize(st->ins_event);
 	sqlite3_finalize(st->ins_metric);
-	sqlite3_finalize(st->get_source);
+	sqlite3_finalize(st->each_source);
 	sqlite3_finalize(st->ins_source);
 	sqlite3_finalize(st->upd_source);
+	sqlite3_finalize(st->progress_source);
+	sqlite3_finalize(st->add_format);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -424,37 +496,66 @@ static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_int64(s, i, v);
 }
 
-int store_source_get(struct store *st, const struct store_source *src,
-		     int64_t *id, bool *existed)
+int store_source_each(struct store *st, size_t max_head_len,
+		      store_source_fn fn, void *arg)
 {
-	sqlite3_stmt *s = st->get_source;
+	sqlite3_stmt *s = st->each_source;
+	struct store_source_row row;
 	int rc;
 
-	sqlite3_bind_text(s, 1, src->identity, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		*existed = true;
-		sqlite3_reset(s);
-		return 0;
+	sqlite3_bind_int64(s, 1, (int64_t)max_head_len);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *hash = (const char *)sqlite3_column_text(s, 2);
+
+		row.id = sqlite3_column_int64(s, 0);
+		row.head_len = (size_t)sqlite3_column_int64(s, 1);
+		row.head_hash = hash ? strtoull(hash, NULL, 16) : 0;
+		row.bytes_read = (uint64_t)sqlite3_column_int64(s, 3);
+		row.lines_read = (uint64_t)sqlite3_column_int64(s, 4);
+		row.size = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 :
+			   sqlite3_column_int64(s, 5);
+		row.compressed = sqlite3_column_int(s, 6) != 0;
+		row.name = (const char *)sqlite3_column_text(s, 7);
+		if (fn(arg, &row) != 0)
+			break;
 	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return sql_error(st, "cannot read sources");
-	s = st->ins_source;
+	return 0;
+}
+
+static void identity_text(const struct store_source *src, char *out,
+			  size_t size)
+{
+	snprintf(out, size, "%016" PRIx64 ":%zu%s%s", src->head_hash,
+		 src->head_len, src->generation ? ":" : "",
+		 src->generation ? src->generation : "");
+}
+
+int store_source_add(struct store *st, const struct store_source *src,
+		     int64_t *id)
+{
+	sqlite3_stmt *s = st->ins_source;
+	char ident[128], hash[17];
+	int rc;
+
+	identity_text(src, ident, sizeof(ident));
+	snprintf(hash, sizeof(hash), "%016" PRIx64, src->head_hash);
 	sqlite3_bind_text(s, 1, src->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, src->identity, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, src->head_hash, -1, SQLITE_TRANSIENT);
-	bind_opt_int(s, 4, src->dev);
-	bind_opt_int(s, 5, src->ino);
-	bind_opt_int(s, 6, src->size);
-	sqlite3_bind_int(s, 7, src->compressed);
-	sqlite3_bind_int64(s, 8, src->analyzed_at);
+	sqlite3_bind_text(s, 2, ident, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, (int64_t)src->head_len);
+	sqlite3_bind_text(s, 4, hash, -1, SQLITE_TRANSIENT);
+	bind_opt_int(s, 5, src->dev);
+	bind_opt_int(s, 6, src->ino);
+	bind_opt_int(s, 7, src->size);
+	sqlite3_bind_int(s, 8, src->compressed);
+	sqlite3_bind_int64(s, 9, src->analyzed_at);
 	rc = step_done(st, s, "cannot add source");
 	if (rc < 0)
 		return rc;
 	*id = sqlite3_last_insert_rowid(st->db);
-	*existed = false;
 	return 0;
 }
 
@@ -462,24 +563,51 @@ int store_source_update(struct store *st, int64_t id,
 			const struct store_source *src)
 {
 	sqlite3_stmt *s = st->upd_source;
+	char ident[128], hash[17];
 
+	identity_text(src, ident, sizeof(ident));
+	snprintf(hash, sizeof(hash), "%016" PRIx64, src->head_hash);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, src->name, -1, SQLITE_TRANSIENT);
-	bind_opt_int(s, 3, src->dev);
-	bind_opt_int(s, 4, src->ino);
-	bind_opt_int(s, 5, src->size);
-	sqlite3_bind_int64(s, 6, (int64_t)src->bytes);
-	sqlite3_bind_int64(s, 7, (int64_t)src->lines);
-	sqlite3_bind_int64(s, 8, (int64_t)src->records);
-	sqlite3_bind_text(s, 9, src->formats ? src->formats : "{}", -1,
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 12, (int64_t)src->ts_parsed);
-	sqlite3_bind_int64(s, 13, (int64_t)src->ts_inferred);
-	sqlite3_bind_int64(s, 14, (int64_t)src->ts_missing);
-	sqlite3_bind_int64(s, 15, (int64_t)src->cut_lines);
-	sqlite3_bind_int64(s, 16, (int64_t)src->capped_records);
-	sqlite3_bind_int64(s, 17, src->analyzed_at);
+	sqlite3_bind_text(s, 3, ident, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, (int64_t)src->head_len);
+	sqlite3_bind_text(s, 5, hash, -1, SQLITE_TRANSIENT);
+	bind_opt_int(s, 6, src->dev);
+	bind_opt_int(s, 7, src->ino);
+	bind_opt_int(s, 8, src->size);
+	sqlite3_bind_int(s, 9, src->compressed);
+	sqlite3_bind_int64(s, 10, (int64_t)src->bytes);
+	sqlite3_bind_int64(s, 11, (int64_t)src->lines);
+	sqlite3_bind_int64(s, 12, (int64_t)src->records);
+	sqlite3_bind_int64(s, 13, (int64_t)src->ts_parsed);
+	sqlite3_bind_int64(s, 14, (int64_t)src->ts_inferred);
+	sqlite3_bind_int64(s, 15, (int64_t)src->ts_missing);
+	sqlite3_bind_int64(s, 16, (int64_t)src->cut_lines);
+	sqlite3_bind_int64(s, 17, (int64_t)src->capped_records);
+	sqlite3_bind_int64(s, 18, src->analyzed_at);
 	return step_done(st, s, "cannot update source");
+}
+
+int store_source_progress(struct store *st, int64_t id, uint64_t bytes,
+			  uint64_t lines)
+{
+	sqlite3_stmt *s = st->progress_source;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (int64_t)bytes);
+	sqlite3_bind_int64(s, 3, (int64_t)lines);
+	return step_done(st, s, "cannot update source");
+}
+
+int store_source_format(struct store *st, int64_t id, const char *format,
+			uint64_t records)
+{
+	sqlite3_stmt *s = st->add_format;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, format, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (int64_t)records);
+	return step_done(st, s, "cannot update source formats");
 }
 
 int store_put_event(struct store *st, const struct store_event *ev,

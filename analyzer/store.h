@@ -24,20 +24,42 @@ enum store_err {
 
 struct store;
 
-/* What identifies an input and what was learnt reading it. */
+/*
+ * What identifies an input and what was learnt reading it. An input is
+ * known by its content, not its name: the hash of its first bytes. So a
+ * log renamed by rotation (app.log -> app.log.1 -> app.log.2.gz), or the
+ * same export piped twice, is the same source, read on from where the
+ * last run stopped.
+ */
 struct store_source {
 	const char *name;       /* as given on the command line, or NAME */
-	const char *identity;   /* unique: realpath or "stdin:NAME", plus the
-				   hash of the first bytes */
-	const char *head_hash;  /* hex hash of the first 4 KiB of content */
+	uint64_t head_hash;     /* FNV-1a 64 of the first head_len bytes */
+	size_t head_len;        /* up to 4096; less for a short input */
+	const char *generation; /* NULL, or a tag making a truncated and
+				   rewritten input a new source */
 	int64_t dev, ino, size; /* -1 when not a regular file */
 	bool compressed;
-	/* statistics, written by store_source_update */
-	uint64_t bytes, lines, records, cut_lines, capped_records;
-	const char *formats;    /* JSON object: records per detected format */
-	uint64_t ts_parsed, ts_inferred, ts_missing;
 	int64_t analyzed_at;    /* epoch ms */
+	/* where reading stopped, and what this run read */
+	uint64_t bytes;         /* content offset reached (resume point) */
+	uint64_t lines;         /* lines before it */
+	uint64_t records, cut_lines, capped_records;
+	uint64_t ts_parsed, ts_inferred, ts_missing;
 };
+
+/* A stored source, as store_source_each() hands it out. */
+struct store_source_row {
+	int64_t id;
+	size_t head_len;
+	uint64_t head_hash;
+	uint64_t bytes_read, lines_read;
+	int64_t size;           /* file size at the last run, or -1 */
+	bool compressed;
+	const char *name;       /* valid during the callback only */
+};
+
+/* Called per candidate source; return non-zero to stop. */
+typedef int (*store_source_fn)(void *arg, const struct store_source_row *r);
 
 struct store_event {
 	const char *rule_id;
@@ -72,14 +94,27 @@ int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
 /*
- * Find the source by identity or add it; *id gets its row id, *existed
- * whether it was there before. Return 0 or a store_err.
+ * Hand fn every stored source whose head_len is at most max_head_len,
+ * longest head first: the caller hashes its own first head_len bytes to
+ * find which one it is. Return 0 or a store_err.
  */
-int store_source_get(struct store *st, const struct store_source *src,
-		     int64_t *id, bool *existed);
-/* Write a source's statistics. Return 0 or a store_err. */
+int store_source_each(struct store *st, size_t max_head_len,
+		      store_source_fn fn, void *arg);
+/* Add a source; *id gets its row id. Return 0 or a store_err. */
+int store_source_add(struct store *st, const struct store_source *src,
+		     int64_t *id);
+/*
+ * After a run over it: set its identity, file facts and resume point,
+ * and add the run's counts. Return 0 or a store_err.
+ */
 int store_source_update(struct store *st, int64_t id,
 			const struct store_source *src);
+/* Move the resume point (in the transaction of the events before it). */
+int store_source_progress(struct store *st, int64_t id, uint64_t bytes,
+			  uint64_t lines);
+/* Add records of one format to the source's counts. */
+int store_source_format(struct store *st, int64_t id, const char *format,
+			uint64_t records);
 
 /*
  * Insert an event unless the same (source, line, rule) is stored; set
