@@ -16,6 +16,8 @@
 
 int cmd_analyze(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 
 /* Options shared by several subcommands (cmd_common.c). */
 

@@ -12,6 +12,7 @@
 #include "redact.h"
 #include "rules.h"
 #include "store.h"
+#include "templates.h"
 #include "timefmt.h"
 
 #include <dirent.h>
@@ -103,6 +104,10 @@ struct analyze {
 	uint64_t *done_off;     /* resume point of the input being read */
 	uint64_t *done_lines;
 	double input_start;     /* cmd_elapsed() when it was opened */
+	struct templates *tpl;  /* unknown-error templates */
+	bool record_fired;      /* a rule fired for the current record */
+	uint64_t unknown;       /* error records no rule knew */
+	struct buf example;
 	bool progress;          /* show a progress line on stderr */
 	struct buf msg, tmp, fields;
 	/* options */
@@ -192,6 +197,20 @@ static void build_fields(struct analyze *a, const struct rules_match *m)
 	buf_release(&val);
 }
 
+static int put_template(void *arg, const struct template_info *ti,
+			int64_t *id)
+{
+	struct analyze *a = arg;
+
+	return store_template_put(a->store, ti, id);
+}
+
+/* Store the template counts gathered since the last commit. */
+static int flush_templates(struct analyze *a)
+{
+	return templates_each(a->tpl, put_template, a);
+}
+
 static int on_match(void *arg, const struct rules_match *m)
 {
 	struct analyze *a = arg;
@@ -211,6 +230,8 @@ static int on_match(void *arg, const struct rules_match *m)
 	}
 	if (m->fired) {
 		struct rule_agg *g = &a->agg[rule_pos(a, r)];
+
+		a->record_fired = true;
 		struct store_event se;
 		bool inserted = false;
 
@@ -249,7 +270,8 @@ static int on_match(void *arg, const struct rules_match *m)
 		if (++a->batch >= BATCH_EVENTS) {
 			a->batch = 0;
 			/* The resume point moves with the events before it. */
-			if ((a->done_off && (rc = store_source_progress(a->store,
+			if ((rc = flush_templates(a)) < 0 ||
+			    (a->done_off && (rc = store_source_progress(a->store,
 					a->source_id, *a->done_off,
 					*a->done_lines)) < 0) ||
 			    (rc = store_commit(a->store)) < 0 ||
@@ -275,6 +297,57 @@ static void bad_json(struct analyze *a, const struct record *rec)
 			a->src_name, rec->line_no);
 }
 
+/*
+ * An error record that no rule knew: mine its template. A traceback is
+ * known by its exception line (the last), anything else by its first.
+ */
+static void mine(struct analyze *a, const struct record *rec,
+		 struct parsed *ev)
+{
+	struct span m;
+	const char *nl;
+	int64_t day;
+
+	if (ev->format == PARSE_FMT_JSON && !ev->decoded)
+		parse_decode(&a->parse, ev);
+	m = ev->message;
+	while (m.len > 0 && (m.p[m.len - 1] == '\n' || m.p[m.len - 1] == ' '))
+		m.len--;
+	if (rec->flags & RECORD_TRACEBACK) {
+		const char *last = m.p;
+
+		for (nl = memchr(m.p, '\n', m.len); nl != NULL;
+		     nl = memchr(nl + 1, '\n', m.len - (size_t)(nl + 1 - m.p)))
+			last = nl + 1;
+		m.len -= (size_t)(last - m.p);
+		m.p = last;
+	} else if ((nl = memchr(m.p, '\n', m.len)) != NULL) {
+		m.len = (size_t)(nl - m.p);
+	}
+	/*
+	 * An indented line continues something (a traceback frame exported
+	 * as a JSON line of its own); and where the message names its own
+	 * level (a platform marks all of stderr as error), that level rules.
+	 */
+	if (m.len == 0 || m.p[0] == ' ' || m.p[0] == '\t')
+		return;
+	{
+		int own = parse_text_level(m.p, m.len);
+
+		if (own != PARSE_LEVEL_NONE && own < PARSE_LEVEL_ERROR &&
+		    !(rec->flags & RECORD_TRACEBACK))
+			return;
+	}
+	clean_text(a, m.p, m.len < TEMPLATES_MAX_EXAMPLE ? m.len :
+		   TEMPLATES_MAX_EXAMPLE, &a->example);
+	day = (ev->has_ts ? ev->ts : cmd_now_ms()) / 86400000;
+	if (ev->has_ts && ev->ts < 0)
+		day = (ev->ts - 86399999) / 86400000;
+	templates_add(a->tpl, m.p, m.len, a->example.p, a->src_name,
+		      rec->line_no, ev->ts, ev->has_ts, day);
+	a->unknown++;
+}
+
 /* Classify one record; return 0 or -1 on a store error. */
 static int classify(struct analyze *a, const struct record *rec)
 {
@@ -285,9 +358,14 @@ static int classify(struct analyze *a, const struct record *rec)
 	parse_record(&a->parse, rec, &ev);
 	if (ev.format == PARSE_FMT_JSON_BAD)
 		bad_json(a, rec);
+	a->record_fired = false;
 	if (rules_prefilter(a->rules, ev.raw, ev.raw_len,
-			    ev.format == PARSE_FMT_JSON) == 0)
+			    ev.format == PARSE_FMT_JSON) == 0) {
+		if (ev.level >= PARSE_LEVEL_ERROR ||
+		    (rec->flags & RECORD_TRACEBACK))
+			mine(a, rec, &ev);
 		return 0;
+	}
 	if (ev.format == PARSE_FMT_JSON && parse_decode(&a->parse, &ev) < 0)
 		bad_json(a, rec);
 	a->rec = rec;
@@ -300,6 +378,10 @@ static int classify(struct analyze *a, const struct record *rec)
 	rc = rules_eval(a->rules, &ri, on_match, a);
 	if (rc < 0)
 		return -1;
+	if (!a->record_fired && rules_last_matched(a->rules) == 0 &&
+	    (ev.level >= PARSE_LEVEL_ERROR ||
+				 (rec->flags & RECORD_TRACEBACK)))
+		mine(a, rec, &ev);
 	if (rc > 0 && a->limit_warnings++ < MAX_BAD_SHOWN)
 		warning("%s:%" PRIu64 ": rule '%s': pattern hit the PCRE2 "
 			"match limit; record skipped for that rule",
@@ -533,6 +615,7 @@ static int analyze_one(struct analyze *a, const char *path)
 	src.ts_parsed = is->ts_parsed;
 	src.ts_inferred = is->ts_inferred;
 	src.ts_missing = is->ts_missing;
+	rc = flush_templates(a);
 	for (int f = 0; f < PARSE_FMT__COUNT && rc == 0; f++)
 		if (is->fmt[f])
 			rc = store_source_format(a->store, a->source_id,
@@ -805,6 +888,10 @@ static void print_text(struct analyze *a, double secs)
 	       cmd_thousands(records, n3, sizeof(n3)),
 	       cmd_thousands(lines, n4, sizeof(n4)), (double)bytes / 1e6,
 	       secs, secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
+	if (a->unknown)
+		printf("%s error records matched no rule; 'logtriage summary' "
+		       "lists their templates\n",
+		       cmd_thousands(a->unknown, n1, sizeof(n1)));
 	if (missing && missing == records && records > 0)
 		printf("note: no record carried a time; events are ordered by "
 		       "line\n");
@@ -905,6 +992,8 @@ static void print_json(struct analyze *a, double secs)
 		"bytes", (json_int_t)bytes, "lines", (json_int_t)lines,
 		"records", (json_int_t)records, "events", (json_int_t)events,
 		"new_events", (json_int_t)stored));
+	json_object_set_new(root, "unknown_errors",
+			    json_integer((json_int_t)a->unknown));
 	json_object_set_new(root, "elapsed_seconds", json_real(secs));
 	json_object_set_new(root, "mb_per_second",
 			    json_real(secs > 0 ? (double)bytes / 1e6 / secs : 0));
@@ -1065,6 +1154,12 @@ int cmd_analyze(int argc, char **argv)
 		}
 	}
 	a.agg = xcalloc(rules_count(a.rules), sizeof(*a.agg));
+	a.tpl = templates_new();
+	buf_init(&a.example);
+	if (store_templates_load(a.store, a.tpl) < 0) {
+		status = EXIT_RUNTIME;
+		goto out;
+	}
 	a.progress = !a.quiet && isatty(STDERR_FILENO);
 	parse_ctx_init(&a.parse, &topts);
 	buf_init(&a.msg);
@@ -1107,6 +1202,8 @@ int cmd_analyze(int argc, char **argv)
 	buf_release(&a.tmp);
 	buf_release(&a.fields);
 out:
+	templates_free(a.tpl);
+	buf_release(&a.example);
 	pathlist_free(&paths);
 	pathlist_free(&excludes);
 	for (size_t k = 0; k < a.ninputs; k++)

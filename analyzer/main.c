@@ -19,6 +19,10 @@ static const struct cmd_entry commands[] = {
 	  "read logs, classify them with the rules, store the events" },
 	{ "rules", cmd_rules,
 	  "list, show, check and test the rules" },
+	{ "summary", cmd_summary,
+	  "what the last day brought, against a baseline (for cron)" },
+	{ "prune", cmd_prune,
+	  "delete what is older than a duration, reclaim the space" },
 };
 
 static void usage(FILE *f)

@@ -126,7 +126,7 @@ static int level_from_name(const char *s, size_t n)
 	return level_of_word(s, n, true);
 }
 
-TESTABLE int parse_text_level(const char *p, size_t n)
+int parse_text_level(const char *p, size_t n)
 {
 	size_t i = 0;
 

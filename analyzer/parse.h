@@ -92,12 +92,16 @@ int parse_decode(struct parse_ctx *ctx, struct parsed *out);
  */
 bool parse_field(struct parse_ctx *ctx, const char *name, struct span *out);
 
+/*
+ * The level a line of text names for itself ("ERROR:", "[error]",
+ * "level=error", PostgreSQL's "FATAL:"), looked for in its first bytes;
+ * PARSE_LEVEL_NONE when it names none.
+ */
+int parse_text_level(const char *p, size_t n);
+
 /* "error", "warning", ...; "" for PARSE_LEVEL_NONE. */
 const char *parse_level_name(enum parse_level l);
 const char *parse_format_name(enum parse_format f);
 
-#ifdef LOGTRIAGE_TESTING
-int parse_text_level(const char *p, size_t n);
-#endif
 
 #endif

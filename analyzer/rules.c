@@ -78,6 +78,7 @@ struct rules {
 	bool any_ci;            /* some literal is case-insensitive */
 	struct buf lower;       /* lower-case copy of the record */
 	const char *limit_rule;
+	size_t matched;         /* rules whose patterns matched, last eval */
 	bool compiled;
 };
 
@@ -216,6 +217,11 @@ const struct rule *rules_find(const struct rules *rs, const char *id)
 		if (strcmp(rs->v[i]->id, id) == 0)
 			return rs->v[i];
 	return NULL;
+}
+
+size_t rules_last_matched(const struct rules *rs)
+{
+	return rs->matched;
 }
 
 const char *rules_last_limit_rule(const struct rules *rs)
@@ -1514,6 +1520,8 @@ int rules_eval(struct rules *rs, const struct rules_input *in,
 	int limits = 0;
 	int64_t ts = in->has_ts ? in->ts : 0;
 
+	rs->matched = 0;
+
 	for (i = 0; i < rs->n; i++) {
 		struct rule *r = rs->v[i];
 		int rc;
@@ -1528,6 +1536,7 @@ int rules_eval(struct rules *rs, const struct rules_input *in,
 		}
 		if (rc == 0)
 			continue;
+		rs->matched++;
 		if (m.fired && r->after.n && !after_met(rs, r, ts))
 			m.fired = false;
 		if (m.fired && r->window_count &&

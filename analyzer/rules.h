@@ -154,6 +154,12 @@ size_t rules_prefilter(struct rules *rs, const char *raw, size_t len,
 int rules_eval(struct rules *rs, const struct rules_input *in,
 	       rules_match_fn fn, void *arg);
 
+/*
+ * How many rules' patterns matched in the last rules_eval(), whether or
+ * not their thresholds, windows or sequences let them fire.
+ */
+size_t rules_last_matched(const struct rules *rs);
+
 /* The id of the rule that last hit a match limit, or NULL. */
 const char *rules_last_limit_rule(const struct rules *rs);
 

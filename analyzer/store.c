@@ -5,6 +5,8 @@
 #include "common.h"
 #include "store.h"
 #include "diag.h"
+#include "templates.h"
+#include "timefmt.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -28,6 +30,9 @@ struct store {
 	sqlite3_stmt *upd_source;
 	sqlite3_stmt *progress_source;
 	sqlite3_stmt *add_format;
+	sqlite3_stmt *ins_template;
+	sqlite3_stmt *upd_template;
+	sqlite3_stmt *add_template_day;
 };
 
 /*
@@ -93,6 +98,23 @@ static const char schema_v1[] =
 	"  UNIQUE (source_id, line_no, name)\n"
 	");\n"
 	"CREATE INDEX metrics_name_ts ON metrics(name, ts);\n"
+	"CREATE TABLE templates(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  template TEXT NOT NULL,\n"
+	"  count INTEGER NOT NULL DEFAULT 0,\n"
+	"  first_ts INTEGER,\n"
+	"  last_ts INTEGER,\n"
+	"  example TEXT NOT NULL,\n"
+	"  example_source TEXT NOT NULL,\n"
+	"  example_line INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE template_days(\n"
+	"  template_id INTEGER NOT NULL REFERENCES templates(id)\n"
+	"    ON DELETE CASCADE,\n"
+	"  day TEXT NOT NULL,\n"
+	"  count INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (template_id, day)\n"
+	");\n"
 	"CREATE TABLE incidents(\n"
 	"  id TEXT PRIMARY KEY,\n"
 	"  start_ts INTEGER,\n"
@@ -409,13 +431,45 @@ int store_open(struct store **out, const char *path)
 	    (rc = prepare(st, &st->add_format,
 		"INSERT INTO source_formats(source_id, format, records) "
 		"VALUES (?1, ?2, ?3) ON CONFLICT (source_id, format) "
-		"DO UPDATE SET records = records + excluded.records")) < 0)
+		"DO UPDATE SET records = records + excluded.records")) < 0 ||
+	    (rc = prepare(st, &st->ins_template,
+		"INSERT INTO templates(template, count, first_ts, last_ts, "
+		"example, example_source, example_line) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) < 0 ||
+	    (rc = prepare(st, &st->upd_template,
+		"UPDATE templates SET template = ?2, count = count + ?3, "
+		"first_ts = CASE WHEN ?4 IS NULL THEN first_ts "
+		"WHEN first_ts IS NULL OR ?4 < first_ts THEN ?4 "
+		"ELSE first_ts END, "
+		"last_ts = CASE WHEN ?5 IS NULL THEN last_ts "
+		"WHEN last_ts IS NULL OR ?5 > last_ts THEN ?5 "
+		"ELSE last_ts END WHERE id = ?1")) < 0 ||
+	    (rc = prepare(st, &st->add_template_day,
+		"INSERT INTO template_days(template_id, day, count) "
+		"VALUES (?1, ?2, ?3) ON CONFLICT (template_id, day) "
+		"DO UPDATE SET count = count + excluded.count")) < 0)
 		goto fail;
 	*out = st;
 	return 0;
 fail:
 	store_close(st);
 	return rc < -1 ? rc : STORE_ERR;
+}
+
+int store_open_existing(struct store **out, const char *path)
+{
+	struct stat sb;
+
+	*out = NULL;
+	if (stat(path, &sb) < 0) {
+		if (errno == ENOENT)
+			return error("%s: no such database; run 'logtriage "
+				     "analyze --db %s FILE...' first", path,
+				     path), STORE_ERR;
+		return error("%s: cannot stat database: %s", path,
+			     strerror(errno)), STORE_ERR;
+	}
+	return store_open(out, path);
 }
 
 void store_close(struct store *st)
@@ -431,6 +485,9 @@ void store_close(struct store *st)
 	sqlite3_finalize(st->upd_source);
 	sqlite3_finalize(st->progress_source);
 	sqlite3_finalize(st->add_format);
+	sqlite3_finalize(st->ins_template);
+	sqlite3_finalize(st->upd_template);
+	sqlite3_finalize(st->add_template_day);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -608,6 +665,80 @@ int store_source_format(struct store *st, int64_t id, const char *format,
 	sqlite3_bind_text(s, 2, format, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (int64_t)records);
 	return step_done(st, s, "cannot update source formats");
+}
+
+int store_templates_load(struct store *st, struct templates *t)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id, template FROM templates "
+			       "ORDER BY last_ts DESC, id DESC LIMIT ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return sql_error(st, "cannot read templates");
+	sqlite3_bind_int(s, 1, TEMPLATES_MAX / 2);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		templates_load(t, sqlite3_column_int64(s, 0),
+			       (const char *)sqlite3_column_text(s, 1));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sql_error(st, "cannot read templates");
+	return 0;
+}
+
+static void bind_ts(sqlite3_stmt *s, int i, bool has, int64_t ts)
+{
+	if (has)
+		sqlite3_bind_int64(s, i, ts);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int store_template_put(struct store *st, const struct template_info *ti,
+		       int64_t *id)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	if (ti->db_id == 0) {
+		s = st->ins_template;
+		sqlite3_bind_text(s, 1, ti->text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (int64_t)ti->pending);
+		bind_ts(s, 3, ti->has_ts, ti->first_ts);
+		bind_ts(s, 4, ti->has_ts, ti->last_ts);
+		sqlite3_bind_text(s, 5, ti->example, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, ti->example_source, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 7, (int64_t)ti->example_line);
+		if ((rc = step_done(st, s, "cannot store template")) < 0)
+			return rc;
+		*id = sqlite3_last_insert_rowid(st->db);
+	} else {
+		s = st->upd_template;
+		sqlite3_bind_int64(s, 1, ti->db_id);
+		sqlite3_bind_text(s, 2, ti->text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (int64_t)ti->pending);
+		bind_ts(s, 4, ti->has_ts, ti->first_ts);
+		bind_ts(s, 5, ti->has_ts, ti->last_ts);
+		if ((rc = step_done(st, s, "cannot store template")) < 0)
+			return rc;
+		*id = ti->db_id;
+	}
+	s = st->add_template_day;
+	for (i = 0; i < ti->ndays; i++) {
+		char day[16];
+		int64_t d = ti->days[i];
+		char t[40];
+
+		timefmt_format(d * 86400000, t, sizeof(t));
+		snprintf(day, sizeof(day), "%.10s", t);
+		sqlite3_bind_int64(s, 1, *id);
+		sqlite3_bind_text(s, 2, day, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, (int64_t)ti->day_counts[i]);
+		if ((rc = step_done(st, s, "cannot store template")) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 int store_put_event(struct store *st, const struct store_event *ev,

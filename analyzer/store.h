@@ -82,6 +82,8 @@ struct store_event {
  * database. Return 0 with *out set, or a store_err (printed).
  */
 int store_open(struct store **out, const char *path);
+/* The same, for commands that read: a missing database is an error. */
+int store_open_existing(struct store **out, const char *path);
 /* Close; NULL is fine. An open transaction is rolled back. */
 void store_close(struct store *st);
 
@@ -134,6 +136,17 @@ int store_put_metric(struct store *st, int64_t source_id, uint64_t line_no,
  */
 struct sqlite3;
 struct sqlite3 *store_db(struct store *st);
+
+/*
+ * Unknown-error templates (templates.h): load the most recent ones into
+ * a miner, and add a miner's counts (per day) to the tables. *id gets
+ * the row of a new template. Return 0 or a store_err.
+ */
+struct templates;
+struct template_info;
+int store_templates_load(struct store *st, struct templates *t);
+int store_template_put(struct store *st, const struct template_info *ti,
+		       int64_t *id);
 
 /* The path given to store_open. */
 const char *store_path(const struct store *st);
