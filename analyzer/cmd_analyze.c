@@ -744,8 +744,9 @@ static int expand_arg(const char *arg, const struct pathlist *ex,
 		}
 		closedir(d);
 		buf_release(&path);
-		qsort(out->v + first, out->n - first, sizeof(*out->v),
-		      cmp_path);
+		if (out->n - first > 1)
+			qsort(out->v + first, out->n - first, sizeof(*out->v),
+			      cmp_path);
 		if (out->n == first)
 			return error("%s: no files to read in this directory",
 				     arg);

@@ -698,7 +698,8 @@ int cmd_summary(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	qsort(sm.r, sm.nr, sizeof(*sm.r), cmp_rule);
+	if (sm.nr > 1)
+		qsort(sm.r, sm.nr, sizeof(*sm.r), cmp_rule);
 	if (!quiet) {
 		if (strcmp(format, "json") == 0)
 			print_json(&sm);

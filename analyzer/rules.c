@@ -977,7 +977,8 @@ int rules_load_dir(struct rules *rs, const char *dir)
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		struct buf path, text;
 
@@ -1062,7 +1063,8 @@ int rules_compile(struct rules *rs, bool strict)
 	size_t i, k;
 	int rc = 0;
 
-	qsort(rs->v, rs->n, sizeof(*rs->v), cmp_rule);
+	if (rs->n > 1)
+		qsort(rs->v, rs->n, sizeof(*rs->v), cmp_rule);
 	for (i = 0; i < rs->n; i++) {
 		struct rule *r = rs->v[i];
 		struct rule_impl *im = r->impl;
