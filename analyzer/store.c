@@ -128,7 +128,30 @@ static const char schema_v1[] =
 	"  incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,\n"
 	"  event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,\n"
 	"  PRIMARY KEY (incident_id, event_id)\n"
-	");\n";
+	");\n"
+	"CREATE VIEW v_timeline AS\n"
+	"  SELECT strftime('%Y-%m-%dT%H:%M:%fZ', e.ts / 1000.0, 'unixepoch')\n"
+	"           AS time,\n"
+	"         e.ts, e.ts_inferred, e.severity, e.rule_id, s.name AS source,\n"
+	"         e.line_no, e.level, e.message, e.fields, e.id AS event_id\n"
+	"  FROM events e JOIN sources s ON s.id = e.source_id\n"
+	"  ORDER BY e.ts IS NULL, e.ts, e.id;\n"
+	"CREATE VIEW v_rule_counts_daily AS\n"
+	"  SELECT date(ts / 1000, 'unixepoch') AS day, rule_id, severity,\n"
+	"         count(*) AS events, min(ts) AS first_ts, max(ts) AS last_ts\n"
+	"  FROM events WHERE ts IS NOT NULL\n"
+	"  GROUP BY day, rule_id, severity ORDER BY day, rule_id;\n"
+	"CREATE VIEW v_incidents AS\n"
+	"  SELECT i.id,\n"
+	"         strftime('%Y-%m-%dT%H:%M:%SZ', i.start_ts / 1000, 'unixepoch')\n"
+	"           AS start,\n"
+	"         strftime('%Y-%m-%dT%H:%M:%SZ', i.end_ts / 1000, 'unixepoch')\n"
+	"           AS end,\n"
+	"         (i.end_ts - i.start_ts) / 1000 AS duration_s, i.severity,\n"
+	"         i.root_rule, i.title,\n"
+	"         (SELECT count(*) FROM incident_events x\n"
+	"          WHERE x.incident_id = i.id) AS events\n"
+	"  FROM incidents i ORDER BY i.start_ts, i.id;\n";
 
 static int sql_error(struct store *st, const char *what)
 {
