@@ -15,6 +15,10 @@ PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/logtriage
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/vendor-completions
 DESTDIR ?=
 SHELL = /bin/sh
 
@@ -133,13 +137,29 @@ samples/railway-incident.log.gz: samples/railway-incident.log
 	gzip -n -9 -c $< > $@
 
 install: logtriage
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/logtriage/rules
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/logtriage/rules \
+		$(DESTDIR)$(DOCDIR)/cron $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 logtriage $(DESTDIR)$(BINDIR)/logtriage
+	install -m 644 docs/man/logtriage.1 $(DESTDIR)$(MANDIR)/man1/logtriage.1
+	install -m 644 docs/man/logtriage-rules.5 \
+		$(DESTDIR)$(MANDIR)/man5/logtriage-rules.5
 	install -m 644 $(RULES) $(DESTDIR)$(DATADIR)/logtriage/rules/
+	install -m 644 README.md docs/schema.md docs/rule-format.md \
+		$(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/cron/crontab docs/cron/logtriage-nightly.service \
+		docs/cron/logtriage-nightly.timer $(DESTDIR)$(DOCDIR)/cron/
+	install -m 644 docs/completion/logtriage.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/logtriage
+	install -m 644 docs/completion/_logtriage $(DESTDIR)$(ZSHCOMPDIR)/_logtriage
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/logtriage
-	rm -rf $(DESTDIR)$(DATADIR)/logtriage
+	rm -f $(DESTDIR)$(BINDIR)/logtriage \
+		$(DESTDIR)$(MANDIR)/man1/logtriage.1 \
+		$(DESTDIR)$(MANDIR)/man5/logtriage-rules.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/logtriage $(DESTDIR)$(ZSHCOMPDIR)/_logtriage
+	rm -rf $(DESTDIR)$(DATADIR)/logtriage $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build logtriage demo.db demo.db-wal demo.db-shm
