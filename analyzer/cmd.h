@@ -28,6 +28,15 @@ int cmd_parse_fail_on(const char *s, int *out);
 /* Whether to colour output, from --color=auto|always|never and NO_COLOR. */
 int cmd_parse_color(const char *s, bool *out, int fd);
 
+/*
+ * Terminal colour for a severity (0 info .. 3 critical), and the reset;
+ * both "" unless cmd_use_color was set. The words carry the meaning,
+ * colour only helps the eye.
+ */
+extern bool cmd_use_color;
+const char *cmd_sev_color(int sev);
+const char *cmd_color_reset(void);
+
 /* Seconds since the run started (LOGTRIAGE_TEST_ELAPSED pins it). */
 double cmd_elapsed(void);
 void cmd_clock_start(void);

@@ -56,6 +56,8 @@ static const char analyze_usage[] =
 "                     UTC), e.g. Europe/Madrid\n"
 "  --year YYYY        year of timestamps that carry none (syslog)\n"
 "  --no-redact        store secrets as they are (default: redacted)\n"
+"  --color WHEN       colour the severities: auto (on a terminal, unless\n"
+"                     NO_COLOR is set), always or never\n"
 "  -q, --quiet        print errors only\n"
 "  -h, --help         show this help\n"
 "  -V, --version      show the version\n"
@@ -831,8 +833,10 @@ static void print_text(struct analyze *a, double secs)
 				fmt_time(g->first, first, sizeof(first));
 				fmt_last(g->first, g->last, last, sizeof(last));
 			}
-			printf("%-8s %-25s %6s  %-19s  %-12s  %s\n",
-			       rules_sev_name(r->severity), r->id,
+			printf("%s%-8s%s %-25s %6s  %-19s  %-12s  %s\n",
+			       cmd_sev_color((int)r->severity),
+			       rules_sev_name(r->severity), cmd_color_reset(),
+			       r->id,
 			       cmd_thousands(g->count, n1, sizeof(n1)), first,
 			       last, guide_short(r));
 		}
@@ -1021,7 +1025,7 @@ static int worst_found(const struct analyze *a)
 
 enum {
 	OPT_DB = 256, OPT_RULES, OPT_FORMAT, OPT_SOURCE, OPT_FAIL_ON,
-	OPT_MAX_BAD, OPT_TZ, OPT_YEAR, OPT_NO_REDACT, OPT_EXCLUDE,
+	OPT_MAX_BAD, OPT_TZ, OPT_YEAR, OPT_NO_REDACT, OPT_EXCLUDE, OPT_COLOR,
 };
 
 static const struct option analyze_options[] = {
@@ -1035,6 +1039,7 @@ static const struct option analyze_options[] = {
 	{ "year", required_argument, NULL, OPT_YEAR },
 	{ "no-redact", no_argument, NULL, OPT_NO_REDACT },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -1058,6 +1063,7 @@ int cmd_analyze(int argc, char **argv)
 	const char *err;
 	char *end;
 	struct pathlist excludes = { NULL, 0 }, paths = { NULL, 0 };
+	const char *color = "auto";
 	size_t pi;
 
 	memset(&a, 0, sizeof(a));
@@ -1103,6 +1109,7 @@ int cmd_analyze(int argc, char **argv)
 			break;
 		case OPT_NO_REDACT: no_redact = true; break;
 		case OPT_EXCLUDE: pathlist_add(&excludes, optarg); break;
+		case OPT_COLOR: color = optarg; break;
 		case 'q': a.quiet = true; diag_quiet = true; break;
 		case 'h':
 			fputs(analyze_usage, stdout);
@@ -1124,7 +1131,13 @@ int cmd_analyze(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (cmd_parse_color(color, &cmd_use_color, STDOUT_FILENO) < 0) {
+		pathlist_free(&excludes);
+		return usage_error("--color takes auto, always or never, not",
+				   color);
+	}
 	if (optind >= argc) {
+		pathlist_free(&excludes);
 		error("no input given; see 'logtriage analyze --help'");
 		return EXIT_USAGE;
 	}

@@ -12,6 +12,27 @@
 
 static struct timespec clock_start;
 
+bool cmd_use_color;
+
+const char *cmd_sev_color(int sev)
+{
+	static const char *const colors[] = {
+		"\033[2m",       /* info: dim */
+		"\033[33m",      /* warning: yellow */
+		"\033[31m",      /* error: red */
+		"\033[1;31m",    /* critical: bold red */
+	};
+
+	if (!cmd_use_color || sev < 0 || sev > 3)
+		return "";
+	return colors[sev];
+}
+
+const char *cmd_color_reset(void)
+{
+	return cmd_use_color ? "\033[0m" : "";
+}
+
 void cmd_clock_start(void)
 {
 	clock_gettime(CLOCK_MONOTONIC, &clock_start);

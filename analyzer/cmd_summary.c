@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #define DAY_MS INT64_C(86400000)
 /* A count is a SPIKE at SPIKE_FACTOR times the baseline's daily median
@@ -45,6 +46,7 @@ static const char summary_usage[] =
 "                     critical (default), error, warning, info or never\n"
 "  --top N            unknown-error templates listed (default 10)\n"
 "  --rules DIR        rules that add to or replace the built-in ones\n"
+"  --color WHEN       auto (on a terminal, unless NO_COLOR), always, never\n"
 "  -q, --quiet        print nothing; only the exit status tells\n"
 "  -h, --help         show this help\n"
 "\n"
@@ -338,7 +340,8 @@ static void print_text(const struct summary *sm, const char *db_path)
 	verdict(sm, &v);
 	fmt_ts(sm->since, t0, sizeof(t0));
 	fmt_ts(sm->until, t1, sizeof(t1));
-	printf("%s\n", v.p);
+	printf("%s%s%s\n", cmd_sev_color(sm->worst < RULE_SEV_WARNING ? -1 :
+					  sm->worst), v.p, cmd_color_reset());
 	printf("period %s to %s UTC, against the %d days before\n\n", t0, t1,
 	       sm->base_days);
 	if (sm->nr == 0)
@@ -354,8 +357,10 @@ static void print_text(const struct summary *sm, const char *db_path)
 			       "RULE", "COUNT", "MEDIAN", "CHANGE", "FLAGS");
 		snprintf(med, sizeof(med), "%.3g", r->median);
 		snprintf(chg, sizeof(chg), "%+.3g", (double)r->count - r->median);
-		printf("%-8s %-25s %6s %7s %7s  %s\n",
-		       rules_sev_name((enum rule_sev)r->sev), r->id,
+		printf("%s%-8s%s %-25s %6s %7s %7s  %s\n",
+		       cmd_sev_color(r->sev),
+		       rules_sev_name((enum rule_sev)r->sev), cmd_color_reset(),
+		       r->id,
 		       cmd_thousands(r->count, n1, sizeof(n1)), med, chg,
 		       flags_of(r));
 	}
@@ -396,11 +401,23 @@ static void print_text(const struct summary *sm, const char *db_path)
 				fmt_ts(t->first_ts, first, sizeof(first));
 				first[16] = '\0';
 			}
-			printf("%7s  %-16s  %-5s  %.70s\n",
+			/* 80 columns: a long template goes on below. */
+			printf("%7s  %-16s  %-5s  %.46s\n",
 			       cmd_thousands(t->count, n1, sizeof(n1)), first,
 			       t->is_new ? "NEW" : "", t->text);
-			printf("%7s  e.g. %s:%" PRIu64 ": %.60s\n", "",
-			       t->source, t->line, t->example);
+			if (strlen(t->text) > 46)
+				printf("%36s%.44s%s\n", "", t->text + 46,
+				       strlen(t->text) > 90 ? "..." : "");
+			{
+				char where[256];
+				int n = snprintf(where, sizeof(where),
+						 "e.g. %s:%" PRIu64 ": ",
+						 t->source, t->line);
+				int room = 80 - 9 - (n < 0 ? 0 : n);
+
+				printf("%9s%s%.*s\n", "", where,
+				       room < 20 ? 20 : room, t->example);
+			}
 		}
 	}
 	buf_release(&v);
@@ -580,7 +597,7 @@ static void summary_release(struct summary *sm)
 
 enum {
 	OPT_DB = 256, OPT_SINCE, OPT_UNTIL, OPT_BASELINE, OPT_FORMAT,
-	OPT_FAIL_ON, OPT_TOP, OPT_RULES,
+	OPT_FAIL_ON, OPT_TOP, OPT_RULES, OPT_COLOR,
 };
 
 static const struct option summary_options[] = {
@@ -592,6 +609,7 @@ static const struct option summary_options[] = {
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -610,7 +628,7 @@ int cmd_summary(int argc, char **argv)
 	const char *since = "24h", *until = NULL, *rules_dir = NULL;
 	int64_t now = cmd_now_ms(), base_ms = 7 * DAY_MS;
 	int fail_on = RULE_SEV_CRITICAL, top = 10, c, status = EXIT_OK;
-	bool quiet = false;
+	bool quiet = false, color_set = false;
 	struct summary sm;
 	struct store *st = NULL;
 	sqlite3 *db;
@@ -627,6 +645,13 @@ int cmd_summary(int argc, char **argv)
 		case OPT_SINCE: since = optarg; break;
 		case OPT_UNTIL: until = optarg; break;
 		case OPT_RULES: rules_dir = optarg; break;
+		case OPT_COLOR:
+			if (cmd_parse_color(optarg, &cmd_use_color,
+					    STDOUT_FILENO) < 0)
+				return usage_error("--color takes auto, always or "
+						   "never, not", optarg);
+			color_set = true;
+			break;
 		case OPT_BASELINE:
 			if (timefmt_parse_duration(optarg, &base_ms) < 0 ||
 			    base_ms < DAY_MS ||
@@ -670,6 +695,8 @@ int cmd_summary(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("summary takes no arguments, not",
 				   argv[optind]);
+	if (!color_set)
+		cmd_parse_color("auto", &cmd_use_color, STDOUT_FILENO);
 	if (timefmt_parse_user(since, now, NULL, &sm.since) < 0)
 		return usage_error("cannot read the time", since);
 	sm.until = now;
