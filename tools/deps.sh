@@ -17,6 +17,9 @@ done
 command -v sqlite3 >/dev/null 2>&1 || add sqlite3
 command -v gnuplot >/dev/null 2>&1 || add gnuplot-nox
 command -v gzip >/dev/null 2>&1 || add gzip
+# the tests render the man pages
+command -v man >/dev/null 2>&1 || add man-db
+command -v groff >/dev/null 2>&1 || add groff-base
 for p in "$@"; do
 	dpkg -s "$p" >/dev/null 2>&1 || add "$p"
 done
