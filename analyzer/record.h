@@ -3,8 +3,20 @@
  *
  * A record is one log line, or several lines that belong together: a
  * Python traceback (from "Traceback (most recent call last):" through its
- * exception line, chained tracebacks included) joins the log line that
- * announced it, and indented continuation lines join the record above.
+ * exception line, chained tracebacks and ExceptionGroup trees included)
+ * joins the log line that announced it, Java "at ..." frames and their
+ * "Caused by:" sections, pydantic's multi-line validation errors, and
+ * indented continuation lines join the record above.
+ *
+ * Lines often carry an envelope that a platform put in front of what the
+ * program wrote: docker compose's "api-1  | ", a Kubernetes CRI stamp and
+ * stream, Heroku's "app[web.1]: ", journald's "host proc[pid]: ",
+ * Railway's "[err]" tag, or a JSON object around the message (Railway
+ * --json, Docker's json-file). Lines are joined on what is inside the
+ * envelope, so a traceback whose every line carries the same envelope (same
+ * kind, same service or stream) is still one record. The envelope
+ * recognisers below are shared with stage 3, which peels them off.
+ *
  * Records are slices of the reader's buffer: no copy, no allocation per
  * line. Every size is capped; hitting a cap is counted, never fatal.
  */
@@ -18,22 +30,131 @@
 #define RECORD_MAX_BYTES (1u << 20)        /* a longer record is split */
 #define RECORD_MAX_LINES 1000              /* so is one with more lines */
 #define RECORD_HEAD_BYTES 4096             /* content that identifies an input */
+#define RECORD_MAX_LAYERS 3                /* envelopes peeled per line */
 
 /*
  * Record flags:
- *   RECORD_LINE_CUT   a line of the record was longer than
- *                     RECORD_MAX_LINE_BYTES; the rest of it was skipped
- *   RECORD_CAPPED     the record hit RECORD_MAX_BYTES or RECORD_MAX_LINES;
- *                     its remaining lines come as the next record(s)
- *   RECORD_CONTINUED  this record holds the lines after a capped one
- *   RECORD_TRACEBACK  the record holds a Python traceback
+ *   RECORD_LINE_CUT    a line of the record was longer than
+ *                      RECORD_MAX_LINE_BYTES; the rest of it was skipped
+ *   RECORD_CAPPED      the record hit RECORD_MAX_BYTES or RECORD_MAX_LINES;
+ *                      its remaining lines come as the next record(s)
+ *   RECORD_CONTINUED   this record holds the lines after a capped one
+ *   RECORD_TRACEBACK   the record holds a Python traceback
+ *   RECORD_JSON_LINES  the record joins several JSON lines (one JSON
+ *                      object per line, their messages forming one
+ *                      traceback): decode each line, join the messages
+ *   RECORD_ENVELOPED   the record's lines carry an envelope (enum
+ *                      record_env) that stage 3 peels off every line
+ *   RECORD_PLAIN       framing found no envelope on the first line, so
+ *                      stage 3 need not look (a record made elsewhere,
+ *                      without either flag, is looked at)
  */
 enum record_flags {
 	RECORD_LINE_CUT = 1 << 0,
 	RECORD_CAPPED = 1 << 1,
 	RECORD_CONTINUED = 1 << 2,
 	RECORD_TRACEBACK = 1 << 3,
+	RECORD_JSON_LINES = 1 << 4,
+	RECORD_ENVELOPED = 1 << 5,
+	RECORD_PLAIN = 1 << 6,
 };
+
+/*
+ * Envelopes, the prefixes a platform writes before a program's line. The
+ * stamps are RFC 3339 with 'T' and a zone ('Z', +hh:mm or +hhmm), any
+ * fraction:
+ *   RECORD_ENV_COMPOSE     docker compose: the service name padded to the
+ *                          widest name, then "| " ("api-1  | ", "db-1     | ")
+ *   RECORD_ENV_CRI         Kubernetes CRI (/var/log/pods, kubectl logs of
+ *                          containerd): "<stamp> stdout|stderr F|P "; P
+ *                          marks a line cut by the runtime, continued in
+ *                          the next entry
+ *   RECORD_ENV_HEROKU      "<stamp> app[web.1]: ", "<stamp> heroku[router]: "
+ *   RECORD_ENV_RAILWAY     Railway's log view and CLI: "<stamp> [inf]  ",
+ *                          "[err]", "[wrn]", "[dbg]"; and "<stamp> [ERRO] "
+ *   RECORD_ENV_SYSLOG      BSD syslog, journalctl -o short:
+ *                          "Feb 24 10:15:02 host proc[pid]: " (pid optional)
+ *   RECORD_ENV_SYSLOG_ISO  journalctl -o short-iso, rsyslog RFC 3339:
+ *                          "<stamp with an offset> host proc[pid]: "
+ *   RECORD_ENV_RENDER      Render's log export: "Feb 24 10:15:02 AM  "
+ *   RECORD_ENV_STAMP       a bare stamp with at least microseconds and one
+ *                          space: docker logs -t, docker compose logs -t,
+ *                          kubectl logs --timestamps (an application's own
+ *                          "2026-02-24T10:15:02Z INFO ..." is not one)
+ */
+enum record_env {
+	RECORD_ENV_NONE = 0,
+	RECORD_ENV_COMPOSE,
+	RECORD_ENV_CRI,
+	RECORD_ENV_HEROKU,
+	RECORD_ENV_RAILWAY,
+	RECORD_ENV_SYSLOG,
+	RECORD_ENV_SYSLOG_ISO,
+	RECORD_ENV_RENDER,
+	RECORD_ENV_STAMP,
+	RECORD_ENV__COUNT
+};
+
+/*
+ * One peeled envelope. Spans point into the line given to record_peel();
+ * a part the envelope does not have is { NULL, 0 }.
+ */
+struct record_layer {
+	unsigned char env;      /* enum record_env */
+	bool partial;           /* CRI "P" */
+	size_t len;             /* bytes before the content, ANSI codes and
+				   separating spaces included */
+	struct span stamp;      /* the envelope's time ("Feb 24 10:15:02 AM",
+				   "2026-02-24T10:15:02.123Z") */
+	struct span source;     /* compose service, Heroku dyno ("web.1",
+				   "router"), syslog process ("sshd") */
+	struct span stream;     /* CRI "stdout"/"stderr", Railway "err"/"ERRO",
+				   Heroku "app"/"heroku" */
+	struct span host;       /* syslog host */
+	struct span pid;        /* syslog pid */
+};
+
+/*
+ * Recognise one envelope at the start of p (n bytes; ANSI escape codes in
+ * front of it are skipped). Cheap: a few byte checks reject an ordinary
+ * line. Return true with *out filled, false (out->env NONE) otherwise.
+ * Envelopes stack (compose, then a stamp with 'logs -t'): call again on
+ * p + out->len for the next one.
+ */
+bool record_peel(const char *p, size_t n, struct record_layer *out);
+
+/*
+ * Length of the ANSI escape sequence at p (CSI "\x1b[...m", OSC, charset
+ * and two-byte sequences), or 0 when p does not start one.
+ */
+size_t record_ansi_len(const char *p, size_t n);
+
+/* One member of a JSON object, as record_json_next() finds it. */
+struct record_json_member {
+	struct span key;        /* the key's raw bytes, without quotes */
+	struct span value;      /* a string's raw body without quotes
+				   (escapes kept), or the raw text of a number,
+				   literal, object or array */
+	char type;              /* 's' string, 'n' number, 'o' object,
+				   'a' array, 'l' true/false/null */
+};
+
+/*
+ * Walk the top-level members of the JSON object in p (n bytes), without
+ * decoding: *pos starts at 0 and is moved past each member. Return 1 with
+ * *m filled, 0 after the last member, -1 when the text is not a
+ * well-formed object (so far as this walk can tell; strings are not
+ * validated). Spans point into p.
+ */
+int record_json_next(const char *p, size_t n, size_t *pos,
+		     struct record_json_member *m);
+
+/*
+ * Rank of a key as the message of a JSON log line: 0 "message", 1 "msg",
+ * 2 "log", 3 "event", 4 "MESSAGE" (lower is preferred), -1 for any
+ * other key. Stage 3 picks the message by the same ranks.
+ */
+int record_json_message_rank(const char *key, size_t len);
 
 struct record {
 	const char *text;  /* borrowed from the reader; valid until the next
@@ -72,8 +193,16 @@ struct record_reader {
 	bool capped_prev;       /* the last record was capped */
 	bool have_pending;      /* pending holds the next line */
 	struct record_line pending;
+	bool pview;             /* what framing saw of pending is kept: */
+	unsigned char pv_env;   /* its envelope, */
+	bool pv_json, pv_partial;
+	size_t pv_key_off, pv_key_len; /* its source key and content, */
+	size_t pv_c_off, pv_c_len;     /* as offsets from pending.start */
 	size_t keep;            /* oldest byte still referenced */
 	size_t rs, re;          /* the record being framed, in buf */
+	bool describe;          /* inside 'kubectl describe' output: one
+				   record per line */
+	unsigned pyd_left;      /* pydantic error locations still expected */
 	/* counters */
 	uint64_t lines;         /* lines read, blank ones included */
 	uint64_t records;
@@ -114,6 +243,16 @@ void record_reader_resume(struct record_reader *rr, uint64_t offset,
  * before it are returned, then 0, and rr->input_error is set.
  */
 int record_next(struct record_reader *rr, struct record *rec);
+
+/*
+ * The content as raw blocks instead of records, for inputs that are not
+ * logs (a metrics export, whose JSON may be one long line): *p and *n get
+ * the next bytes, from the start of the content (a resume point is not
+ * applied), valid until the next call. Return 1, or 0 at the end
+ * (rr->input_error tells a failure, already printed). rr->lines is left
+ * to the caller. Do not mix with record_next() on one reader.
+ */
+int record_reader_block(struct record_reader *rr, const char **p, size_t *n);
 
 /* Free the buffer; NULL is fine. Does not close the input. */
 void record_reader_release(struct record_reader *rr);

@@ -1,6 +1,8 @@
 /*
  * t_record.c - unit tests for stage 2 (record framing): tracebacks,
- * chained exceptions, continuation lines, CRLF, caps, gzip members.
+ * chained exceptions, continuation lines, CRLF, caps, gzip members,
+ * envelopes (compose, Railway, CRI, JSON lines), pydantic, ExceptionGroup,
+ * Java and kubectl describe framing, the envelope and JSON walkers.
  */
 #include "common.h"
 #include "buf.h"
@@ -223,11 +225,225 @@ static void test_gzip_members(void)
 	buf_release(&all);
 }
 
+static void test_envelopes(void)
+{
+	FRAME("api-1  | ERROR:    Traceback (most recent call last):\n"
+	      "api-1  |   File \"a.py\", line 1, in <module>\n"
+	      "api-1  | KeyError: 'X'\n"
+	      "api-1  | INFO:     next\n",
+	      "1:3:api-1  | ERROR:    Traceback (most recent call last):\n"
+	      "api-1  |   File \"a.py\", line 1, in <module>\n"
+	      "api-1  | KeyError: 'X'|4:1:api-1  | INFO:     next|",
+	      "a traceback whose lines all carry the compose prefix is one "
+	      "record");
+	FRAME("api-1  | ERROR: boom\n"
+	      "db-1   |   indented, but another service\n",
+	      "1:1:api-1  | ERROR: boom|2:1:db-1   |   indented, but another "
+	      "service|",
+	      "lines of another service never join");
+	FRAME("2026-02-24T10:13:17.6Z [err]  ERROR:    Traceback (most recent call last):\n"
+	      "2026-02-24T10:13:17.7Z [err]    File \"a.py\", line 1\n"
+	      "2026-02-24T10:13:17.8Z [err]  KeyError: 'X'\n"
+	      "2026-02-24T10:13:17.9Z [inf]  Stopping Container\n",
+	      "1:3:2026-02-24T10:13:17.6Z [err]  ERROR:    Traceback (most "
+	      "recent call last):\n2026-02-24T10:13:17.7Z [err]    File "
+	      "\"a.py\", line 1\n2026-02-24T10:13:17.8Z [err]  KeyError: "
+	      "'X'|4:1:2026-02-24T10:13:17.9Z [inf]  Stopping Container|",
+	      "Railway's [err] lines form one traceback; [inf] is another "
+	      "stream");
+	FRAME("{\"message\":\"ERROR:    Traceback (most recent call last):\"}\n"
+	      "{\"message\":\"  File \\\"a.py\\\", line 1\"}\n"
+	      "{\"message\":\"\\tIs the server running?\"}\n"
+	      "{\"message\":\"KeyError: 'X'\"}\n"
+	      "{\"message\":\"INFO: next\"}\n",
+	      "1:4:{\"message\":\"ERROR:    Traceback (most recent call "
+	      "last):\"}\n{\"message\":\"  File \\\"a.py\\\", line 1\"}\n"
+	      "{\"message\":\"\\tIs the server running?\"}\n"
+	      "{\"message\":\"KeyError: 'X'\"}|5:1:{\"message\":\"INFO: next\"}|",
+	      "JSON lines whose messages form a traceback are one record");
+	FRAME("2026-02-24T10:15:10.000000001Z stdout P half a \n"
+	      "2026-02-24T10:15:10.000000002Z stdout F line\n"
+	      "2026-02-24T10:15:10.000000003Z stdout F next\n",
+	      "1:2:2026-02-24T10:15:10.000000001Z stdout P half a \n"
+	      "2026-02-24T10:15:10.000000002Z stdout F line|"
+	      "3:1:2026-02-24T10:15:10.000000003Z stdout F next|",
+	      "a CRI partial line joins its rest");
+}
+
+static void test_shapes(void)
+{
+	FRAME("Traceback (most recent call last):\n"
+	      "  File \"a.py\", line 1\n"
+	      "psycopg2.OperationalError: refused\n"
+	      "\tIs the server running?\n"
+	      "\n"
+	      "\n"
+	      "The above exception was the direct cause of the following exception:\n"
+	      "\n"
+	      "Traceback (most recent call last):\n"
+	      "  File \"b.py\", line 2\n"
+	      "sqlalchemy.exc.OperationalError: refused\n"
+	      "after\n",
+	      "1:11:Traceback (most recent call last):\n"
+	      "  File \"a.py\", line 1\n"
+	      "psycopg2.OperationalError: refused\n"
+	      "\tIs the server running?\n"
+	      "\n"
+	      "\n"
+	      "The above exception was the direct cause of the following exception:\n"
+	      "\n"
+	      "Traceback (most recent call last):\n"
+	      "  File \"b.py\", line 2\n"
+	      "sqlalchemy.exc.OperationalError: refused|12:1:after|",
+	      "a chain header after two blank lines (psycopg2) joins");
+	FRAME("Traceback (most recent call last):\n"
+	      "  File \"main.py\", line 9, in <module>\n"
+	      "pydantic_core._pydantic_core.ValidationError: 2 validation errors for Settings\n"
+	      "database_url\n"
+	      "  Field required [type=missing, input_value={}, input_type=dict]\n"
+	      "jwt_secret_key\n"
+	      "  Field required [type=missing, input_value={}, input_type=dict]\n"
+	      "INFO: next\n",
+	      "1:7:Traceback (most recent call last):\n"
+	      "  File \"main.py\", line 9, in <module>\n"
+	      "pydantic_core._pydantic_core.ValidationError: 2 validation errors for Settings\n"
+	      "database_url\n"
+	      "  Field required [type=missing, input_value={}, input_type=dict]\n"
+	      "jwt_secret_key\n"
+	      "  Field required [type=missing, input_value={}, input_type=dict]|"
+	      "8:1:INFO: next|",
+	      "pydantic's error locations join, as many as it announced");
+	FRAME("INFO: GET / 200\n"
+	      "  + Exception Group Traceback (most recent call last):\n"
+	      "  | ExceptionGroup: x (1 sub-exception)\n"
+	      "  +-+---------------- 1 ----------------\n"
+	      "    | ValueError: 1\n"
+	      "    +------------------------------------\n"
+	      "next\n",
+	      "1:1:INFO: GET / 200|2:5:  + Exception Group Traceback (most "
+	      "recent call last):\n  | ExceptionGroup: x (1 sub-exception)\n"
+	      "  +-+---------------- 1 ----------------\n    | ValueError: 1\n"
+	      "    +------------------------------------|7:1:next|",
+	      "an ExceptionGroup after an unrelated line starts a record");
+	FRAME("2026-02-24 ERROR 1 --- [main] o.a.c: Servlet threw exception\n"
+	      "org.postgresql.util.PSQLException: Connection refused\n"
+	      "\tat org.postgresql.Driver.connect(Driver.java:285)\n"
+	      "Caused by: java.net.ConnectException: Connection refused\n"
+	      "\t... 20 common frames omitted\n"
+	      "2026-02-24 INFO next\n",
+	      "1:5:2026-02-24 ERROR 1 --- [main] o.a.c: Servlet threw "
+	      "exception\norg.postgresql.util.PSQLException: Connection "
+	      "refused\n\tat org.postgresql.Driver.connect(Driver.java:285)\n"
+	      "Caused by: java.net.ConnectException: Connection refused\n"
+	      "\t... 20 common frames omitted|6:1:2026-02-24 INFO next|",
+	      "Java: the exception line, its frames and causes join");
+	FRAME("Name:         api-1\n"
+	      "Containers:\n"
+	      "  api:\n"
+	      "    State:          Waiting\n"
+	      "      Reason:       CrashLoopBackOff\n",
+	      "1:1:Name:         api-1|2:1:Containers:|3:1:  api:|"
+	      "4:1:    State:          Waiting|5:1:      Reason:       "
+	      "CrashLoopBackOff|",
+	      "kubectl describe: one record per line");
+}
+
+static void test_peel(void)
+{
+	struct record_layer l;
+	struct record_json_member m;
+	size_t pos = 0;
+	const char *j = "{ \"a\" : [1, {\"b\": \"}\"}], \"msg\": \"x\\\"y\", "
+			"\"n\": -1.5e3, \"t\": true }";
+	int r, count = 0;
+
+	CHECK(record_peel("api-1  | x", 10, &l) && l.env == RECORD_ENV_COMPOSE &&
+	      l.len == 9 && span_eq(l.source, "api-1"), "compose");
+	CHECK(!record_peel("INFO:     x", 11, &l) && l.env == RECORD_ENV_NONE,
+	      "uvicorn is no envelope");
+	CHECK(!record_peel("2026-02-24 10:15:02,123 INFO x", 30, &l),
+	      "Python's asctime is no envelope");
+	CHECK(!record_peel("2026-02-24T10:15:02Z INFO x", 27, &l),
+	      "an application's coarse ISO stamp is no envelope");
+	CHECK(record_peel("2026-02-24T10:15:02.123456Z x", 29, &l) &&
+	      l.env == RECORD_ENV_STAMP && l.len == 28, "docker logs -t");
+	CHECK(record_peel("2026-02-24T10:15:02Z stderr P x", 31, &l) &&
+	      l.env == RECORD_ENV_CRI && l.partial &&
+	      span_eq(l.stream, "stderr"), "CRI");
+	CHECK(record_peel("2026-02-24T10:15:02+00:00 app[web.1]: x", 39, &l) &&
+	      l.env == RECORD_ENV_HEROKU && span_eq(l.source, "web.1") &&
+	      span_eq(l.stream, "app"), "Heroku");
+	CHECK(record_peel("2026-02-24T10:15:02+0000 web-1 sshd[7]: x", 41, &l) &&
+	      l.env == RECORD_ENV_SYSLOG_ISO && span_eq(l.host, "web-1") &&
+	      span_eq(l.source, "sshd") && span_eq(l.pid, "7"),
+	      "journalctl short-iso");
+	CHECK(!record_peel("2026-02-24T10:15:02+0000 INFO app.db: x", 39, &l),
+	      "a level word is no syslog host");
+	CHECK(record_peel("Feb  4 10:15:02 web-1 kernel: x", 31, &l) &&
+	      l.env == RECORD_ENV_SYSLOG && span_eq(l.source, "kernel") &&
+	      l.pid.len == 0, "syslog without a pid");
+	CHECK(record_peel("Feb 24 10:15:02 AM  x", 21, &l) &&
+	      l.env == RECORD_ENV_RENDER && l.len == 20 &&
+	      span_eq(l.stamp, "Feb 24 10:15:02 AM"), "Render");
+	CHECK(record_peel("2026-02-24T10:15:02Z [err]    File", 34, &l) &&
+	      l.env == RECORD_ENV_RAILWAY && l.len == 28,
+	      "Railway: the separator only, the indentation stays");
+	CHECK(record_peel("\x1b[36mapi-1  | \x1b[0mx", 19, &l) &&
+	      l.env == RECORD_ENV_COMPOSE && l.len == 18,
+	      "compose, coloured");
+	CHECK(record_ansi_len("\x1b[1;31mx", 9) == 7 &&
+	      record_ansi_len("\x1b]0;t\a", 6) == 6 &&
+	      record_ansi_len("\x1b(B", 3) == 3 &&
+	      record_ansi_len("x", 1) == 0, "ANSI sequences");
+	while ((r = record_json_next(j, strlen(j), &pos, &m)) > 0) {
+		count++;
+		if (count == 2)
+			CHECK(span_eq(m.key, "msg") && span_eq(m.value, "x\\\"y") &&
+			      m.type == 's', "a string member, escapes kept");
+		if (count == 3)
+			CHECK(span_eq(m.value, "-1.5e3") && m.type == 'n',
+			      "a number member");
+	}
+	CHECK(r == 0 && count == 4, "a JSON object walked (%d members)", count);
+	pos = 0;
+	while ((r = record_json_next("{\"a\": \"x", 8, &pos, &m)) > 0)
+		;
+	CHECK(r < 0, "a cut object is malformed");
+	CHECK(record_json_message_rank("message", 7) == 0 &&
+	      record_json_message_rank("log", 3) == 2 &&
+	      record_json_message_rank("level", 5) == -1, "message ranks");
+}
+
+static void test_blocks(void)
+{
+	const char *data = "line one\nline two\n";
+	const char *path = write_tmp(data, strlen(data));
+	struct input in;
+	struct record_reader rr;
+	const char *p;
+	size_t n, total = 0;
+
+	if (input_open(&in, path) < 0 || record_reader_init(&rr, &in) < 0)
+		abort();
+	record_reader_prime(&rr);
+	while (record_reader_block(&rr, &p, &n))
+		total += n;
+	CHECK(total == strlen(data) && !rr.input_error,
+	      "raw blocks give the whole content");
+	record_reader_release(&rr);
+	input_close(&in);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_basic();
 	test_traceback();
 	test_caps();
 	test_gzip_members();
+	test_envelopes();
+	test_shapes();
+	test_peel();
+	test_blocks();
 	return unit_done();
 }
