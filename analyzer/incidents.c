@@ -1,0 +1,1142 @@
+/*
+ * incidents.c - pipeline stage 6a: segment the stored events into
+ * incidents, name them with stable ids, follow the rules' 'causes' edges
+ * to the probable root cause, and find the trigger and the recovery
+ * around each one. Writes the 'incidents' and 'incident_events' tables.
+ */
+#include "common.h"
+#include "incidents.h"
+#include "buf.h"
+#include "diag.h"
+#include "redact.h"
+#include "store.h"
+#include "timefmt.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+/* The rule ids with a meaning for segmentation, trigger and recovery. */
+static const char *const closer_rules[] = {
+	"deploy.failed", "deploy.rollback",
+};
+static const char *const trigger_rules[] = {
+	"deploy.started", "deploy.succeeded", "deploy.rollback", "db.migration",
+};
+static const char *const healthy_rules[] = {
+	"health.check_passed", "app.startup_complete", "deploy.succeeded",
+};
+
+static bool in_list(const char *id, const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(id, v[i]) == 0)
+			return true;
+	return false;
+}
+
+enum incident_kind incidents_kind(const char *rule_id, enum rule_sev sev)
+{
+	if (sev >= RULE_SEV_WARNING)
+		return INCIDENT_SYMPTOM;
+	if (in_list(rule_id, closer_rules, ARRAY_SIZE(closer_rules)))
+		return INCIDENT_CLOSER;
+	if (strcmp(rule_id, "deploy.started") == 0)
+		return INCIDENT_OPENER;
+	return INCIDENT_OTHER;
+}
+
+bool incidents_is_trigger_rule(const char *rule_id)
+{
+	return in_list(rule_id, trigger_rules, ARRAY_SIZE(trigger_rules));
+}
+
+bool incidents_is_healthy_rule(const char *rule_id)
+{
+	return in_list(rule_id, healthy_rules, ARRAY_SIZE(healthy_rules));
+}
+
+bool incidents_pos_before(const struct incident_pos *a,
+			  const struct incident_pos *b)
+{
+	if (a->has_ts != b->has_ts)
+		return false;
+	if (a->has_ts && a->ts != b->ts)
+		return a->ts < b->ts;
+	return a->source_id == b->source_id && a->line_no < b->line_no;
+}
+
+/* The total order of the sort: untimed last, then time, source, line. */
+static int pos_cmp(const struct incident_pos *a, const struct incident_pos *b)
+{
+	if (a->has_ts != b->has_ts)
+		return a->has_ts ? -1 : 1;
+	if (a->has_ts && a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->source_id != b->source_id)
+		return a->source_id < b->source_id ? -1 : 1;
+	if (a->line_no != b->line_no)
+		return a->line_no < b->line_no ? -1 : 1;
+	return 0;
+}
+
+static int event_cmp(const void *pa, const void *pb)
+{
+	const struct incident_event *a = pa, *b = pb;
+	int c = pos_cmp(&a->pos, &b->pos);
+
+	if (c)
+		return c;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+void incidents_sort(struct incident_event *ev, size_t n)
+{
+	if (n > 1)
+		qsort(ev, n, sizeof(*ev), event_cmp);
+}
+
+/* Can e continue the segment whose last member is at last? */
+static bool joins(const struct incident_pos *last,
+		  const struct incident_pos *e, int64_t gap_ms)
+{
+	if (last->has_ts != e->has_ts)
+		return false;
+	if (!last->has_ts)
+		return last->source_id == e->source_id;
+	return e->ts - last->ts <= gap_ms;
+}
+
+size_t incidents_segment(const struct incident_event *ev, size_t n,
+			 int64_t gap_ms, struct incident_segment **out)
+{
+	struct incident_segment *seg = NULL;
+	size_t nseg = 0, i;
+	bool open = false, closed = false;
+	struct incident_pos last = { 0, false, 0, 0 };
+
+	for (i = 0; i < n; i++) {
+		const struct incident_event *e = &ev[i];
+
+		switch (e->kind) {
+		case INCIDENT_OPENER:
+			open = false;
+			break;
+		case INCIDENT_CLOSER:
+			/* A closer joins only right after the segment's
+			 * members: nothing but closers may come between. */
+			if (open && seg[nseg - 1].first + seg[nseg - 1].n == i &&
+			    joins(&last, &e->pos, gap_ms)) {
+				seg[nseg - 1].n++;
+				last = e->pos;
+				closed = true;
+			}
+			break;
+		case INCIDENT_SYMPTOM:
+			if (open && !closed && joins(&last, &e->pos, gap_ms) &&
+			    seg[nseg - 1].first + seg[nseg - 1].n == i) {
+				seg[nseg - 1].n++;
+			} else {
+				seg = xrealloc(seg, (nseg + 1) * sizeof(*seg));
+				seg[nseg].first = i;
+				seg[nseg].n = 1;
+				nseg++;
+				open = true;
+				closed = false;
+			}
+			last = e->pos;
+			break;
+		case INCIDENT_OTHER:
+			break;
+		}
+	}
+	*out = seg;
+	return nseg;
+}
+
+const char *incidents_verdict_name(enum incident_verdict v)
+{
+	switch (v) {
+	case INCIDENT_SINGLE: return "single";
+	case INCIDENT_ONE_CAUSE: return "one";
+	case INCIDENT_UNCONNECTED: return "unconnected";
+	}
+	return "unknown";
+}
+
+/* Depth-first search for the longest simple path from a node. */
+struct path_search {
+	const bool *adj;        /* n x n */
+	size_t n;
+	bool *on_path;
+	size_t *path, plen;
+	size_t *best, blen;
+	long budget;
+};
+
+static void longest_from(struct path_search *ps, size_t v)
+{
+	size_t w;
+
+	if (ps->budget-- <= 0)
+		return;
+	ps->on_path[v] = true;
+	ps->path[ps->plen++] = v;
+	if (ps->plen > ps->blen) {
+		memcpy(ps->best, ps->path, ps->plen * sizeof(*ps->path));
+		ps->blen = ps->plen;
+	}
+	for (w = 0; w < ps->n; w++)
+		if (ps->adj[v * ps->n + w] && !ps->on_path[w])
+			longest_from(ps, w);
+	ps->plen--;
+	ps->on_path[v] = false;
+}
+
+static bool has_cause(const struct rule *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; r && i < r->causes.n; i++)
+		if (strcmp(r->causes.v[i], id) == 0)
+			return true;
+	return false;
+}
+
+void incidents_cause(const struct rules *rs,
+		     const struct incident_node *nodes, size_t n,
+		     struct incident_cause *out)
+{
+	bool *adj, *reach, *placed;
+	size_t *heads, nheads = 0, nsym = 0, a, b, k;
+	struct path_search ps;
+	bool changed;
+
+	memset(out, 0, sizeof(*out));
+	out->root = SIZE_MAX;
+	out->untimed = true;
+	if (n == 0)
+		return;
+	adj = xcalloc(n * n, sizeof(*adj));
+	reach = xcalloc(n * n, sizeof(*reach));
+	placed = xcalloc(n, sizeof(*placed));
+	heads = xcalloc(n, sizeof(*heads));
+	for (a = 0; a < n; a++) {
+		const struct rule *r = rules_find(rs, nodes[a].rule_id);
+
+		if (nodes[a].first.has_ts)
+			out->untimed = false;
+		if (nodes[a].symptom)
+			nsym++;
+		for (b = 0; b < n; b++)
+			if (a != b && has_cause(r, nodes[b].rule_id) &&
+			    !incidents_pos_before(&nodes[b].last,
+						  &nodes[a].first))
+				adj[a * n + b] = reach[a * n + b] = true;
+	}
+	/* Transitive closure (Warshall); incidents have few distinct rules. */
+	for (k = 0; k < n; k++)
+		for (a = 0; a < n; a++)
+			if (reach[a * n + k])
+				for (b = 0; b < n; b++)
+					if (reach[k * n + b])
+						reach[a * n + b] = true;
+	/*
+	 * A head is a symptom no other symptom leads to; of symptoms that
+	 * lead to each other, the earliest is the head.
+	 */
+	for (b = 0; b < n; b++) {
+		bool led = false;
+
+		if (!nodes[b].symptom)
+			continue;
+		for (a = 0; a < n && !led; a++)
+			if (a != b && nodes[a].symptom && reach[a * n + b] &&
+			    (!reach[b * n + a] || a < b))
+				led = true;
+		if (!led)
+			heads[nheads++] = b;
+	}
+	if (nheads == 0) {
+		/* Unreachable by the argument above; keep the first symptom. */
+		for (b = 0; b < n && !nodes[b].symptom; b++)
+			;
+		heads[nheads++] = b < n ? b : 0;
+	}
+	if (nheads == 1) {
+		out->verdict = nsym <= 1 ? INCIDENT_SINGLE : INCIDENT_ONE_CAUSE;
+		out->root = heads[0];
+	} else {
+		out->verdict = INCIDENT_UNCONNECTED;
+	}
+	/* The longest path from each head. */
+	memset(&ps, 0, sizeof(ps));
+	ps.adj = adj;
+	ps.n = n;
+	ps.on_path = xcalloc(n, sizeof(*ps.on_path));
+	ps.path = xcalloc(n, sizeof(*ps.path));
+	ps.best = xcalloc(n, sizeof(*ps.best));
+	out->chains = xcalloc(nheads, sizeof(*out->chains));
+	out->nchains = nheads;
+	for (k = 0; k < nheads; k++) {
+		ps.plen = ps.blen = 0;
+		ps.budget = INCIDENTS_PATH_BUDGET;
+		longest_from(&ps, heads[k]);
+		out->chains[k].node = xcalloc(ps.blen ? ps.blen : 1,
+					      sizeof(size_t));
+		memcpy(out->chains[k].node, ps.best, ps.blen * sizeof(size_t));
+		out->chains[k].n = ps.blen;
+		for (a = 0; a < ps.blen; a++)
+			placed[ps.best[a]] = true;
+	}
+	/* Nodes reached off the chains hang on the earliest node leading
+	 * to them, until nothing more is reached. */
+	do {
+		changed = false;
+		for (b = 0; b < n; b++) {
+			if (placed[b])
+				continue;
+			for (a = 0; a < n; a++)
+				if (placed[a] && adj[a * n + b])
+					break;
+			if (a == n)
+				continue;
+			out->branches = xrealloc(out->branches,
+				(out->nbranches + 1) * sizeof(*out->branches));
+			out->branches[out->nbranches].from = a;
+			out->branches[out->nbranches].to = b;
+			out->nbranches++;
+			placed[b] = true;
+			changed = true;
+		}
+	} while (changed);
+	for (b = 0; b < n; b++) {
+		if (placed[b])
+			continue;
+		out->loose = xrealloc(out->loose,
+				      (out->nloose + 1) * sizeof(*out->loose));
+		out->loose[out->nloose++] = b;
+	}
+	free(ps.on_path);
+	free(ps.path);
+	free(ps.best);
+	free(adj);
+	free(reach);
+	free(placed);
+	free(heads);
+}
+
+void incident_cause_release(struct incident_cause *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nchains; i++)
+		free(c->chains[i].node);
+	free(c->chains);
+	free(c->branches);
+	free(c->loose);
+	memset(c, 0, sizeof(*c));
+	c->root = SIZE_MAX;
+}
+
+void incidents_make_id(const struct incident_pos *start, const char *rule_id,
+		       const char *message, char out[INCIDENTS_ID_SIZE])
+{
+	static const char marker[] = "[REDACTED:";
+	struct buf key;
+	const char *p = message;
+	uint64_t h;
+
+	/* rule, line, time, message without the keyed part of markers */
+	buf_init(&key);
+	buf_addf(&key, "%s\n%" PRIu64 "\n", rule_id, start->line_no);
+	if (start->has_ts)
+		buf_addf(&key, "%" PRId64 "\n", start->ts);
+	else
+		buf_adds(&key, "-\n");
+	while (*p) {
+		const char *m = strstr(p, marker);
+
+		if (m == NULL || strlen(m) < REDACT_MARKER_LEN) {
+			buf_adds(&key, p);
+			break;
+		}
+		buf_add(&key, p, (size_t)(m - p));
+		buf_adds(&key, "[REDACTED]");
+		p = m + REDACT_MARKER_LEN;
+	}
+	h = fnv1a64(key.p, key.len);
+	buf_release(&key);
+	if (start->has_ts) {
+		char t[TIMEFMT_BUF_SIZE];
+
+		timefmt_format(start->ts, t, sizeof(t));
+		/* "2026-02-24 10:15:02" -> "20260224-1015" */
+		snprintf(out, INCIDENTS_ID_SIZE,
+			 "inc-%.4s%.2s%.2s-%.2s%.2s-%06" PRIx64, t, t + 5,
+			 t + 8, t + 11, t + 14, h >> 40);
+	} else {
+		snprintf(out, INCIDENTS_ID_SIZE, "inc-notime-%06" PRIx64, h >> 40);
+	}
+}
+
+bool incidents_id_is_valid(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	if (n == 0 || n >= INCIDENTS_ID_SIZE)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') ||
+		      (id[i] >= '0' && id[i] <= '9') || id[i] == '-'))
+			return false;
+	return true;
+}
+
+/* ---- reading events ------------------------------------------------ */
+
+static int sql_fail(sqlite3 *db, const char *path, const char *what)
+{
+	int code = sqlite3_errcode(db);
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return error("%s: database is busy: another logtriage run holds "
+			     "it", path), STORE_ERR_BUSY;
+	error("%s: %s: %s", path, what, sqlite3_errmsg(db));
+	return STORE_ERR;
+}
+
+/* The first time in a source, in line order; *has false when none. */
+static int source_first_ts(sqlite3 *db, int64_t source_id, int64_t *ts,
+			   bool *has)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*has = false;
+	if (sqlite3_prepare_v2(db, "SELECT ts FROM events WHERE source_id = ?1 "
+			       "AND ts IS NOT NULL ORDER BY line_no LIMIT 1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, source_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*ts = sqlite3_column_int64(s, 0);
+		*has = true;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int incidents_event_pos(sqlite3 *db, int64_t source_id, uint64_t line_no,
+			bool has_ts, int64_t ts, struct incident_pos *out)
+{
+	out->source_id = source_id;
+	out->line_no = line_no;
+	out->ts = ts;
+	out->has_ts = has_ts;
+	if (has_ts)
+		return 0;
+	return source_first_ts(db, source_id, &out->ts, &out->has_ts);
+}
+
+/* Interned rule ids, sorted, for the events of one detection. */
+struct intern {
+	char **v;
+	size_t n;
+};
+
+static const char *intern(struct intern *in, const char *s)
+{
+	size_t lo = 0, hi = in->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(in->v[mid], s);
+
+		if (c == 0)
+			return in->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	in->v = xrealloc(in->v, (in->n + 1) * sizeof(*in->v));
+	memmove(in->v + lo + 1, in->v + lo, (in->n - lo) * sizeof(*in->v));
+	in->v[lo] = xstrdup(s);
+	in->n++;
+	return in->v[lo];
+}
+
+static void strlist_push(struct strlist *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = xstrdup(s);
+}
+
+static void intern_release(struct intern *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		free(in->v[i]);
+	free(in->v);
+}
+
+/* Load the events segmentation looks at, with effective positions. */
+static int load_events(sqlite3 *db, const char *path, struct intern *names,
+		       struct incident_event **out, size_t *nout)
+{
+	sqlite3_stmt *s;
+	struct incident_event *ev = NULL;
+	size_t n = 0, cap = 0;
+	int64_t cached_src = -1, cached_ts = 0;
+	bool cached_has = false;
+	int rc;
+
+	if (sqlite3_prepare_v2(db,
+		"SELECT id, rule_id, severity, ts, source_id, line_no "
+		"FROM events WHERE severity <> 'info' OR rule_id IN "
+		"('deploy.started', 'deploy.failed', 'deploy.rollback') "
+		"ORDER BY source_id, line_no, id", -1, &s, NULL) != SQLITE_OK)
+		return sql_fail(db, path, "cannot read events");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct incident_event *e;
+		const char *rule = (const char *)sqlite3_column_text(s, 1);
+		const char *sev = (const char *)sqlite3_column_text(s, 2);
+		int sv = rules_sev_parse(sev ? sev : "");
+
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			ev = xrealloc(ev, cap * sizeof(*ev));
+		}
+		e = &ev[n++];
+		e->id = sqlite3_column_int64(s, 0);
+		e->rule_id = intern(names, rule ? rule : "");
+		e->sev = sv < 0 ? RULE_SEV_INFO : (enum rule_sev)sv;
+		e->kind = incidents_kind(e->rule_id, e->sev);
+		e->pos.source_id = sqlite3_column_int64(s, 4);
+		e->pos.line_no = (uint64_t)sqlite3_column_int64(s, 5);
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
+			e->pos.ts = sqlite3_column_int64(s, 3);
+			e->pos.has_ts = true;
+			continue;
+		}
+		if (e->pos.source_id != cached_src) {
+			cached_src = e->pos.source_id;
+			if (source_first_ts(db, cached_src, &cached_ts,
+					    &cached_has) < 0) {
+				rc = SQLITE_ERROR;
+				break;
+			}
+		}
+		e->pos.ts = cached_ts;
+		e->pos.has_ts = cached_has;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(ev);
+		return sql_fail(db, path, "cannot read events");
+	}
+	*out = ev;
+	*nout = n;
+	return 0;
+}
+
+static char *event_message(sqlite3 *db, int64_t id)
+{
+	sqlite3_stmt *s;
+	char *msg = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT message FROM events WHERE id = ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return xstrdup("");
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		msg = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return msg ? msg : xstrdup("");
+}
+
+/* ---- markers around an incident ------------------------------------ */
+
+void incident_marker_release(struct incident_marker *m)
+{
+	if (m == NULL)
+		return;
+	free(m->rule_id);
+	memset(m, 0, sizeof(*m));
+}
+
+static void marker_from_row(sqlite3_stmt *s, struct incident_marker *m)
+{
+	m->event_id = sqlite3_column_int64(s, 0);
+	free(m->rule_id);
+	m->rule_id = xstrdup((const char *)sqlite3_column_text(s, 1));
+	m->pos.has_ts = sqlite3_column_type(s, 2) != SQLITE_NULL;
+	m->pos.ts = m->pos.has_ts ? sqlite3_column_int64(s, 2) : 0;
+	m->ts_own = m->pos.has_ts && sqlite3_column_int(s, 3) == 0;
+	m->pos.source_id = sqlite3_column_int64(s, 4);
+	m->pos.line_no = (uint64_t)sqlite3_column_int64(s, 5);
+}
+
+/*
+ * Marker queries: the markers without a time are few (heads of sources,
+ * sources without times), so "+source_id" keeps SQLite on the (rule_id,
+ * ts) index instead of walking a large source line by line.
+ */
+#define MARKER_COLS "SELECT id, rule_id, ts, ts_inferred, source_id, line_no " \
+		    "FROM events "
+#define TRIGGER_IN "rule_id IN ('deploy.started', 'deploy.succeeded', " \
+		   "'deploy.rollback', 'db.migration') "
+#define HEALTHY_IN "rule_id IN ('health.check_passed', " \
+		   "'app.startup_complete', 'deploy.succeeded') "
+
+/*
+ * Run a marker query with up to three integer parameters and keep the
+ * first row that accept() takes. Return 0 or -1.
+ */
+static int marker_query(sqlite3 *db, const char *sql, int64_t p1, int64_t p2,
+			int64_t p3, const struct incident_pos *ref,
+			bool (*accept)(const struct incident_marker *,
+				       const struct incident_pos *),
+			struct incident_marker *out)
+{
+	sqlite3_stmt *s;
+	struct incident_marker m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, p1);
+	sqlite3_bind_int64(s, 2, p2);
+	sqlite3_bind_int64(s, 3, p3);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		marker_from_row(s, &m);
+		if (accept == NULL || accept(&m, ref)) {
+			incident_marker_release(out);
+			*out = m;
+			memset(&m, 0, sizeof(m));
+			break;
+		}
+	}
+	incident_marker_release(&m);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A timed candidate at the same millisecond must not come after ref. */
+static bool not_after(const struct incident_marker *m,
+		      const struct incident_pos *ref)
+{
+	return !(m->pos.ts == ref->ts && m->pos.source_id == ref->source_id &&
+		 m->pos.line_no > ref->line_no);
+}
+
+static bool not_before(const struct incident_marker *m,
+		       const struct incident_pos *ref)
+{
+	return !(m->pos.ts == ref->ts && m->pos.source_id == ref->source_id &&
+		 m->pos.line_no <= ref->line_no);
+}
+
+int incidents_find_trigger(sqlite3 *db, const struct incident_pos *first,
+			   struct incident_marker *out)
+{
+	struct incident_marker head;
+	int64_t src_ts;
+	bool src_has;
+
+	memset(out, 0, sizeof(*out));
+	if (!first->has_ts)
+		return marker_query(db, MARKER_COLS "WHERE " TRIGGER_IN
+				    "AND ts IS NULL AND +source_id = ?1 AND "
+				    "line_no < ?2 ORDER BY line_no DESC LIMIT 1",
+				    first->source_id, (int64_t)first->line_no,
+				    0, first, NULL, out);
+	if (marker_query(db, MARKER_COLS "WHERE " TRIGGER_IN "AND ts BETWEEN "
+			 "?1 - ?2 AND ?1 ORDER BY ts DESC, source_id DESC, "
+			 "line_no DESC", first->ts,
+			 INCIDENTS_TRIGGER_LOOKBACK_MS, 0, first, not_after,
+			 out) < 0)
+		return -1;
+	/* A marker with no time at the head of the first symptom's source
+	 * sits at its source's first time, before every timed line. */
+	memset(&head, 0, sizeof(head));
+	if (marker_query(db, MARKER_COLS "WHERE " TRIGGER_IN "AND ts IS NULL "
+			 "AND +source_id = ?1 AND line_no < ?2 ORDER BY line_no "
+			 "DESC LIMIT 1", first->source_id,
+			 (int64_t)first->line_no, 0, first, NULL, &head) < 0 ||
+	    source_first_ts(db, first->source_id, &src_ts, &src_has) < 0) {
+		incident_marker_release(&head);
+		return -1;
+	}
+	if (head.event_id && src_has &&
+	    (out->event_id == 0 || out->pos.ts < src_ts)) {
+		head.pos.ts = src_ts;
+		head.pos.has_ts = true;
+		incident_marker_release(out);
+		*out = head;
+	} else {
+		incident_marker_release(&head);
+	}
+	return 0;
+}
+
+int incidents_find_recovery(sqlite3 *db, const struct incident_pos *last,
+			    struct incident_marker *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!last->has_ts)
+		return marker_query(db, MARKER_COLS "WHERE " HEALTHY_IN
+				    "AND ts IS NULL AND +source_id = ?1 AND "
+				    "line_no > ?2 ORDER BY line_no LIMIT 1",
+				    last->source_id, (int64_t)last->line_no, 0,
+				    last, NULL, out);
+	return marker_query(db, MARKER_COLS "WHERE " HEALTHY_IN "AND ts BETWEEN "
+			    "?1 AND ?1 + ?2 ORDER BY ts, source_id, line_no",
+			    last->ts, INCIDENTS_RECOVERY_LOOKAHEAD_MS, 0, last,
+			    not_before, out);
+}
+
+/* ---- detection ------------------------------------------------------ */
+
+/* What detection learns about one segment, before it is written. */
+struct found {
+	struct incident_summary sum;
+	const struct incident_event *ev;        /* borrowed: its members */
+	size_t n;
+	bool unchanged;         /* stored already with this title and details */
+};
+
+/* The nodes of a segment: one per rule, in order of first appearance. */
+static size_t segment_nodes(const struct incident_event *ev, size_t n,
+			    struct incident_node **out)
+{
+	struct incident_node *nodes = NULL;
+	size_t nn = 0, i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nn; k++)
+			if (nodes[k].rule_id == ev[i].rule_id)
+				break;
+		if (k == nn) {
+			nodes = xrealloc(nodes, (nn + 1) * sizeof(*nodes));
+			nodes[nn].rule_id = ev[i].rule_id;
+			nodes[nn].symptom = ev[i].kind == INCIDENT_SYMPTOM;
+			nodes[nn].count = 0;
+			nodes[nn].first = ev[i].pos;
+			nn++;
+		}
+		nodes[k].count++;
+		nodes[k].last = ev[i].pos;
+	}
+	*out = nodes;
+	return nn;
+}
+
+/* "Title (2026-02-24)" from the cause, or the chains' heads. */
+static char *make_title(const struct rules *rs,
+			const struct incident_node *nodes,
+			const struct incident_cause *c,
+			const struct incident_pos *start)
+{
+	struct buf b;
+	size_t k;
+	char t[TIMEFMT_BUF_SIZE];
+
+	buf_init(&b);
+	for (k = 0; k < c->nchains && k < 2; k++) {
+		const char *id = nodes[c->chains[k].node[0]].rule_id;
+		const struct rule *r = rules_find(rs, id);
+
+		buf_addf(&b, "%s%s", k ? "; " : "", r ? r->title : id);
+	}
+	if (c->nchains > 2)
+		buf_addf(&b, " and %zu more", c->nchains - 2);
+	if (start->has_ts) {
+		timefmt_format(start->ts, t, sizeof(t));
+		buf_addf(&b, " (%.10s)", t);
+	} else {
+		buf_adds(&b, " (date unknown)");
+	}
+	return buf_detach(&b, NULL);
+}
+
+static json_t *chain_json(const struct incident_node *nodes,
+			  const struct incident_chain *ch)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		json_array_append_new(a, json_string(nodes[ch->node[i]].rule_id));
+	return a;
+}
+
+/* Everything about one segment: id, title, cause, trigger, details. */
+static int describe(sqlite3 *db, const struct rules *rs, int64_t gap_ms,
+		    const struct incident_event *ev, size_t n,
+		    struct incident_summary *sum)
+{
+	struct incident_node *nodes;
+	struct incident_cause cause;
+	struct incident_marker trig;
+	json_t *d, *chains, *counts;
+	size_t nn, i;
+	char *msg;
+	int sev = RULE_SEV_WARNING;
+
+	memset(sum, 0, sizeof(*sum));
+	nn = segment_nodes(ev, n, &nodes);
+	incidents_cause(rs, nodes, nn, &cause);
+	msg = event_message(db, ev[0].id);
+	incidents_make_id(&ev[0].pos, ev[0].rule_id, msg, sum->id);
+	free(msg);
+	for (i = 0; i < n; i++)
+		if (ev[i].kind == INCIDENT_SYMPTOM && (int)ev[i].sev > sev)
+			sev = (int)ev[i].sev;
+	sum->severity = (enum rule_sev)sev;
+	sum->has_ts = ev[0].pos.has_ts;
+	sum->start_ts = ev[0].pos.ts;
+	sum->end_ts = ev[n - 1].pos.ts;
+	sum->events = n;
+	if (cause.root != SIZE_MAX)
+		sum->root_rule = xstrdup(nodes[cause.root].rule_id);
+	sum->title = make_title(rs, nodes, &cause, &ev[0].pos);
+	if (incidents_find_trigger(db, &ev[0].pos, &trig) < 0) {
+		incident_cause_release(&cause);
+		free(nodes);
+		return -1;
+	}
+	d = json_object();
+	chains = json_array();
+	for (i = 0; i < cause.nchains; i++)
+		json_array_append_new(chains, chain_json(nodes, &cause.chains[i]));
+	counts = json_object();
+	for (i = 0; i < nn; i++)
+		json_object_set_new(counts, nodes[i].rule_id,
+				    json_integer((json_int_t)nodes[i].count));
+	json_object_set_new(d, "verdict",
+			    json_string(incidents_verdict_name(cause.verdict)));
+	json_object_set_new(d, "untimed", json_boolean(cause.untimed));
+	json_object_set_new(d, "chains", chains);
+	json_object_set_new(d, "rules", counts);
+	json_object_set_new(d, "events", json_integer((json_int_t)n));
+	json_object_set_new(d, "gap_ms", json_integer(gap_ms));
+	json_object_set_new(d, "first_event_id", json_integer(ev[0].id));
+	json_object_set_new(d, "last_event_id", json_integer(ev[n - 1].id));
+	if (trig.event_id) {
+		json_t *t = json_object();
+
+		json_object_set_new(t, "rule", json_string(trig.rule_id));
+		json_object_set_new(t, "event_id", json_integer(trig.event_id));
+		if (trig.pos.has_ts && ev[0].pos.has_ts)
+			json_object_set_new(t, "gap_ms",
+				json_integer(ev[0].pos.ts - trig.pos.ts));
+		json_object_set_new(d, "trigger", t);
+	} else {
+		json_object_set_new(d, "trigger", json_null());
+	}
+	sum->details = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	if (sum->details == NULL)
+		sum->details = xstrdup("{}");
+	json_decref(d);
+	incident_marker_release(&trig);
+	incident_cause_release(&cause);
+	free(nodes);
+	return 0;
+}
+
+static void summary_release(struct incident_summary *s)
+{
+	free(s->root_rule);
+	free(s->title);
+	free(s->details);
+	memset(s, 0, sizeof(*s));
+}
+
+void incident_list_release(struct incident_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		summary_release(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int summary_cmp(const void *pa, const void *pb)
+{
+	const struct incident_summary *a = pa, *b = pb;
+
+	if (a->has_ts != b->has_ts)
+		return a->has_ts ? -1 : 1;
+	if (a->has_ts && a->start_ts != b->start_ts)
+		return a->start_ts < b->start_ts ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+static int found_cmp(const void *pa, const void *pb)
+{
+	const struct found *a = *(const struct found *const *)pa;
+	const struct found *b = *(const struct found *const *)pb;
+
+	return strcmp(a->sum.id, b->sum.id);
+}
+
+/* Write the found incidents; delete the stale ones. Return 0 or err. */
+static int write_found(sqlite3 *db, const char *path, struct found *f,
+		       size_t nf)
+{
+	sqlite3_stmt *up = NULL, *del_links = NULL, *link = NULL;
+	sqlite3_stmt *ids = NULL, *del = NULL;
+	struct strlist stale = { NULL, 0 };
+	struct found **by_id = NULL;
+	size_t i, k;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db,
+		"INSERT INTO incidents(id, start_ts, end_ts, severity, "
+		"root_rule, title, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"ON CONFLICT (id) DO UPDATE SET start_ts = excluded.start_ts, "
+		"end_ts = excluded.end_ts, severity = excluded.severity, "
+		"root_rule = excluded.root_rule, title = excluded.title, "
+		"details = excluded.details", -1, &up, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM incident_events WHERE "
+			       "incident_id = ?1", -1, &del_links,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO incident_events("
+			       "incident_id, event_id) VALUES (?1, ?2)", -1,
+			       &link, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT id, title, details FROM incidents",
+			       -1, &ids, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM incidents WHERE id = ?1", -1,
+			       &del, NULL) != SQLITE_OK) {
+		rc = sql_fail(db, path, "cannot prepare incident statements");
+		goto out;
+	}
+	/*
+	 * Stored incidents that were not found again are stale; those found
+	 * with the same title and details (which name their first and last
+	 * event and count them) need no writing: most of a re-detection.
+	 */
+	by_id = xcalloc(nf ? nf : 1, sizeof(*by_id));
+	for (i = 0; i < nf; i++)
+		by_id[i] = &f[i];
+	qsort(by_id, nf, sizeof(*by_id), found_cmp);
+	while ((rc = sqlite3_step(ids)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(ids, 0);
+		const char *title = (const char *)sqlite3_column_text(ids, 1);
+		const char *details = (const char *)sqlite3_column_text(ids, 2);
+		struct found key, *kp = &key, **hit;
+
+		snprintf(key.sum.id, sizeof(key.sum.id), "%s", id ? id : "");
+		hit = bsearch(&kp, by_id, nf, sizeof(*by_id), found_cmp);
+		if (hit == NULL)
+			strlist_push(&stale, id ? id : "");
+		else if (title && details &&
+			 strcmp(title, (*hit)->sum.title) == 0 &&
+			 strcmp(details, (*hit)->sum.details) == 0)
+			(*hit)->unchanged = true;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = sql_fail(db, path, "cannot read incidents");
+		goto out;
+	}
+	rc = 0;
+	for (i = 0; i < stale.n; i++) {
+		sqlite3_reset(del_links);
+		sqlite3_reset(del);
+		sqlite3_bind_text(del_links, 1, stale.v[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(del, 1, stale.v[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(del_links) != SQLITE_DONE ||
+		    sqlite3_step(del) != SQLITE_DONE) {
+			rc = sql_fail(db, path, "cannot delete incident");
+			goto out;
+		}
+	}
+	for (i = 0; i < nf; i++) {
+		const struct incident_summary *s = &f[i].sum;
+
+		if (f[i].unchanged)
+			continue;
+		sqlite3_reset(up);
+		sqlite3_bind_text(up, 1, s->id, -1, SQLITE_STATIC);
+		if (s->has_ts) {
+			sqlite3_bind_int64(up, 2, s->start_ts);
+			sqlite3_bind_int64(up, 3, s->end_ts);
+		} else {
+			sqlite3_bind_null(up, 2);
+			sqlite3_bind_null(up, 3);
+		}
+		sqlite3_bind_text(up, 4, rules_sev_name(s->severity), -1,
+				  SQLITE_STATIC);
+		if (s->root_rule)
+			sqlite3_bind_text(up, 5, s->root_rule, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(up, 5);
+		sqlite3_bind_text(up, 6, s->title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(up, 7, s->details, -1, SQLITE_STATIC);
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			rc = sql_fail(db, path, "cannot store incident");
+			goto out;
+		}
+		sqlite3_reset(del_links);
+		sqlite3_bind_text(del_links, 1, s->id, -1, SQLITE_STATIC);
+		if (sqlite3_step(del_links) != SQLITE_DONE) {
+			rc = sql_fail(db, path, "cannot store incident");
+			goto out;
+		}
+		for (k = 0; k < f[i].n; k++) {
+			sqlite3_reset(link);
+			sqlite3_bind_text(link, 1, s->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(link, 2, f[i].ev[k].id);
+			if (sqlite3_step(link) != SQLITE_DONE) {
+				rc = sql_fail(db, path, "cannot link events");
+				goto out;
+			}
+		}
+	}
+out:
+	for (i = 0; i < stale.n; i++)
+		free(stale.v[i]);
+	free(stale.v);
+	free(by_id);
+	sqlite3_finalize(up);
+	sqlite3_finalize(del_links);
+	sqlite3_finalize(link);
+	sqlite3_finalize(ids);
+	sqlite3_finalize(del);
+	return rc;
+}
+
+int incidents_detect(struct store *st, const struct rules *rs,
+		     int64_t gap_ms, struct incident_list *out)
+{
+	sqlite3 *db = store_db(st);
+	const char *path = store_path(st);
+	struct intern names = { NULL, 0 };
+	struct incident_event *ev = NULL;
+	struct incident_segment *seg = NULL;
+	struct found *f = NULL;
+	size_t n = 0, nseg, i, k;
+	int rc;
+
+	if (out) {
+		out->v = NULL;
+		out->n = 0;
+	}
+	rc = store_begin(st);
+	if (rc < 0)
+		return rc;
+	rc = load_events(db, path, &names, &ev, &n);
+	if (rc < 0)
+		goto out;
+	incidents_sort(ev, n);
+	nseg = incidents_segment(ev, n, gap_ms, &seg);
+	f = xcalloc(nseg ? nseg : 1, sizeof(*f));
+	for (i = 0; i < nseg; i++) {
+		f[i].ev = ev + seg[i].first;
+		f[i].n = seg[i].n;
+		if (describe(db, rs, gap_ms, f[i].ev, f[i].n, &f[i].sum) < 0) {
+			rc = sql_fail(db, path, "cannot read events");
+			nseg = i + 1;
+			goto out_found;
+		}
+		/* Two incidents with one id (a hash collision): keep both. */
+		for (k = 0; k < i; k++)
+			if (strcmp(f[k].sum.id, f[i].sum.id) == 0) {
+				size_t len = strlen(f[i].sum.id);
+
+				snprintf(f[i].sum.id + len,
+					 INCIDENTS_ID_SIZE - len, "-%zu", i);
+				break;
+			}
+	}
+	rc = write_found(db, path, f, nseg);
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc == 0 && out) {
+		out->v = xcalloc(nseg ? nseg : 1, sizeof(*out->v));
+		for (i = 0; i < nseg; i++) {
+			out->v[i] = f[i].sum;
+			memset(&f[i].sum, 0, sizeof(f[i].sum));
+		}
+		out->n = nseg;
+		qsort(out->v, out->n, sizeof(*out->v), summary_cmp);
+	}
+out_found:
+	for (i = 0; i < nseg; i++)
+		summary_release(&f[i].sum);
+	free(f);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	free(seg);
+	free(ev);
+	intern_release(&names);
+	return rc;
+}
+
+int incidents_load(sqlite3 *db, const char *db_path, struct incident_list *out)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (sqlite3_prepare_v2(db,
+		"SELECT i.id, i.start_ts, i.end_ts, i.severity, i.root_rule, "
+		"i.title, i.details, (SELECT count(*) FROM incident_events e "
+		"WHERE e.incident_id = i.id) FROM incidents i "
+		"ORDER BY i.start_ts IS NULL, i.start_ts, i.id", -1, &s,
+		NULL) != SQLITE_OK) {
+		sql_fail(db, db_path, "cannot read incidents");
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct incident_summary *sum;
+		const char *t;
+		int sev;
+
+		if (out->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			out->v = xrealloc(out->v, cap * sizeof(*out->v));
+		}
+		sum = &out->v[out->n++];
+		memset(sum, 0, sizeof(*sum));
+		t = (const char *)sqlite3_column_text(s, 0);
+		snprintf(sum->id, sizeof(sum->id), "%s", t ? t : "");
+		sum->has_ts = sqlite3_column_type(s, 1) != SQLITE_NULL;
+		sum->start_ts = sqlite3_column_int64(s, 1);
+		sum->end_ts = sqlite3_column_int64(s, 2);
+		t = (const char *)sqlite3_column_text(s, 3);
+		sev = rules_sev_parse(t ? t : "");
+		sum->severity = sev < 0 ? RULE_SEV_WARNING : (enum rule_sev)sev;
+		t = (const char *)sqlite3_column_text(s, 4);
+		sum->root_rule = t ? xstrdup(t) : NULL;
+		t = (const char *)sqlite3_column_text(s, 5);
+		sum->title = xstrdup(t ? t : "");
+		t = (const char *)sqlite3_column_text(s, 6);
+		sum->details = xstrdup(t ? t : "{}");
+		sum->events = (uint64_t)sqlite3_column_int64(s, 7);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		incident_list_release(out);
+		sql_fail(db, db_path, "cannot read incidents");
+		return -1;
+	}
+	return 0;
+}

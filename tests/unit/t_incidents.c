@@ -1,0 +1,382 @@
+/*
+ * t_incidents.c - unit tests for stage 6a and the pure helpers of the
+ * report writers: segmentation (gap, deploy markers, sources without
+ * time), root-cause chains over the built-in rules' 'causes', stable
+ * ids, HTTP statuses and headlines read from messages, and the Markdown
+ * escaping that keeps log text from breaking a report.
+ */
+#include "common.h"
+#include "agg.h"
+#include "buf.h"
+#include "incidents.h"
+#include "report.h"
+#include "rules.h"
+#include "unit.h"
+
+static struct rules *rs;
+
+/* An event at minute:second of a fixed hour, in source 1. */
+static struct incident_event ev_at(int64_t id, const char *rule, int min,
+				   int sec, uint64_t line)
+{
+	struct incident_event e;
+	const struct rule *r = rules_find(rs, rule);
+
+	memset(&e, 0, sizeof(e));
+	e.id = id;
+	e.rule_id = rule;
+	e.sev = r ? r->severity : RULE_SEV_WARNING;
+	e.kind = incidents_kind(rule, e.sev);
+	e.pos.ts = INT64_C(1771927200000) + (min * 60 + sec) * 1000;
+	e.pos.has_ts = true;
+	e.pos.source_id = 1;
+	e.pos.line_no = line;
+	return e;
+}
+
+/* Segment ev and describe the result as "first+n first+n ...". */
+static void segments(struct incident_event *ev, size_t n, int64_t gap,
+		     const char *want, const char *what)
+{
+	struct incident_segment *seg;
+	size_t k, nseg;
+	struct buf got;
+
+	incidents_sort(ev, n);
+	nseg = incidents_segment(ev, n, gap, &seg);
+	buf_init(&got);
+	for (k = 0; k < nseg; k++)
+		buf_addf(&got, "%s%zu+%zu", k ? " " : "", seg[k].first,
+			 seg[k].n);
+	CHECK_STR(got.p, want, "segments: %s", what);
+	buf_release(&got);
+	free(seg);
+}
+
+static void test_segments(void)
+{
+	struct incident_event ev[8];
+	int64_t gap = INCIDENTS_GAP_DEFAULT_MS;
+
+	/* A quiet gap of more than 15 minutes splits. */
+	ev[0] = ev_at(1, "db.connection_refused", 0, 0, 1);
+	ev[1] = ev_at(2, "db.connection_refused", 10, 0, 2);
+	ev[2] = ev_at(3, "db.connection_refused", 26, 0, 3);
+	segments(ev, 3, gap, "0+2 2+1", "gap of 16 minutes");
+	segments(ev, 3, 60 * 1000, "0+1 1+1 2+1", "gap of one minute");
+
+	/* deploy.started ends an incident; it belongs to none. */
+	ev[0] = ev_at(1, "db.connection_refused", 0, 0, 1);
+	ev[1] = ev_at(2, "deploy.started", 1, 0, 2);
+	ev[2] = ev_at(3, "db.connection_refused", 2, 0, 3);
+	segments(ev, 3, gap, "0+1 2+1", "deploy.started splits");
+
+	/* deploy.failed and deploy.rollback join and close. */
+	ev[0] = ev_at(1, "health.check_failed", 0, 0, 1);
+	ev[1] = ev_at(2, "deploy.failed", 0, 10, 2);
+	ev[2] = ev_at(3, "deploy.rollback", 0, 20, 3);
+	ev[3] = ev_at(4, "health.check_failed", 0, 30, 4);
+	segments(ev, 4, gap, "0+3 3+1", "closers join, then close");
+
+	/* A closer with no incident before it is nobody's. */
+	ev[0] = ev_at(1, "deploy.failed", 0, 0, 1);
+	ev[1] = ev_at(2, "health.check_failed", 0, 10, 2);
+	segments(ev, 2, gap, "1+1", "lonely closer");
+
+	/* Markers alone are no incident. */
+	ev[0] = ev_at(1, "deploy.started", 0, 0, 1);
+	ev[1] = ev_at(2, "deploy.rollback", 0, 5, 2);
+	segments(ev, 2, gap, "", "markers only");
+	CHECK(incidents_kind("health.check_passed", RULE_SEV_INFO) ==
+	      INCIDENT_OTHER, "other info events are not segmented");
+
+	/* Same millisecond: symptoms before closers on one line. */
+	ev[0] = ev_at(2, "deploy.failed", 5, 0, 7);
+	ev[1] = ev_at(1, "health.check_failed", 5, 0, 7);
+	ev[2] = ev_at(3, "health.check_failed", 5, 0, 6);
+	segments(ev, 3, gap, "0+3", "one line, symptom then closer");
+	CHECK(ev[2].kind == INCIDENT_CLOSER, "the closer sorts last");
+
+	/* Sources without time: per source, by line, markers bound. */
+	ev[0] = ev_at(1, "build.pip_install_failed", 0, 0, 40);
+	ev[1] = ev_at(2, "build.failed", 0, 0, 60);
+	ev[2] = ev_at(3, "build.failed", 0, 0, 5);
+	ev[3] = ev_at(4, "db.connection_refused", 0, 0, 1);
+	ev[0].pos.has_ts = ev[1].pos.has_ts = false;
+	ev[2].pos.has_ts = ev[3].pos.has_ts = false;
+	ev[2].pos.source_id = 2;
+	ev[3].pos.ts = 0;
+	ev[3].pos.has_ts = true;
+	segments(ev, 4, gap, "0+1 1+2 3+1", "untimed sources group alone");
+	CHECK(ev[0].pos.has_ts && ev[1].pos.line_no == 40 &&
+	      ev[3].pos.source_id == 2, "timed first, then by source, line");
+}
+
+/* Run the cause analysis on nodes made from "rule@second" words. */
+static void cause(const char *spec, const char *want, const char *what)
+{
+	struct incident_node nodes[16];
+	struct incident_cause c;
+	struct buf got;
+	char *copy = xstrdup(spec), *tok, *save = NULL;
+	size_t n = 0, i, k;
+
+	for (tok = strtok_r(copy, " ", &save); tok && n < 16;
+	     tok = strtok_r(NULL, " ", &save)) {
+		char *at = strchr(tok, '@');
+		char *dash = at ? strchr(at, '-') : NULL;
+		const struct rule *r;
+
+		memset(&nodes[n], 0, sizeof(nodes[n]));
+		if (at)
+			*at = '\0';
+		nodes[n].rule_id = tok;
+		r = rules_find(rs, tok);
+		nodes[n].symptom = incidents_kind(tok, r ? r->severity :
+						  RULE_SEV_WARNING) ==
+				   INCIDENT_SYMPTOM;
+		nodes[n].count = 1;
+		nodes[n].first.has_ts = at != NULL;
+		nodes[n].first.source_id = 1;
+		nodes[n].first.line_no = n + 1;
+		nodes[n].first.ts = at ? strtoll(at + 1, NULL, 10) * 1000 : 0;
+		nodes[n].last = nodes[n].first;
+		if (dash)
+			nodes[n].last.ts = strtoll(dash + 1, NULL, 10) * 1000;
+		n++;
+	}
+	incidents_cause(rs, nodes, n, &c);
+	buf_init(&got);
+	buf_addf(&got, "%s:", incidents_verdict_name(c.verdict));
+	for (k = 0; k < c.nchains; k++)
+		for (i = 0; i < c.chains[k].n; i++)
+			buf_addf(&got, "%s%s", i ? ">" : " ",
+				 nodes[c.chains[k].node[i]].rule_id);
+	for (i = 0; i < c.nbranches; i++)
+		buf_addf(&got, " +%s>%s", nodes[c.branches[i].from].rule_id,
+			 nodes[c.branches[i].to].rule_id);
+	for (i = 0; i < c.nloose; i++)
+		buf_addf(&got, " ?%s", nodes[c.loose[i]].rule_id);
+	if (c.untimed)
+		buf_adds(&got, " (untimed)");
+	CHECK_STR(got.p, want, "cause: %s", what);
+	CHECK(c.verdict == INCIDENT_UNCONNECTED ? c.root == SIZE_MAX :
+	      c.root == c.chains[0].node[0], "root heads chain 0: %s", what);
+	buf_release(&got);
+	incident_cause_release(&c);
+	free(copy);
+}
+
+static void test_causes(void)
+{
+	/* The guide's chains: the longest path from the root. */
+	cause("startup.missing_env_var@0 startup.crash_loop@38 "
+	      "health.check_failed@300 deploy.failed@330 deploy.rollback@340",
+	      "one: startup.missing_env_var>startup.crash_loop>"
+	      "health.check_failed>deploy.failed>deploy.rollback",
+	      "missing variable to rollback");
+	cause("db.connection_refused@0 startup.crash_loop@10 "
+	      "health.check_failed@20 deploy.failed@300",
+	      "one: db.connection_refused>startup.crash_loop>"
+	      "health.check_failed>deploy.failed", "database refused");
+	cause("db.pool_exhausted@0 perf.slow_request@1 perf.worker_timeout@31",
+	      "one: db.pool_exhausted>perf.slow_request>perf.worker_timeout",
+	      "pool exhausted");
+	cause("memory.high_usage@0 memory.oom_killed@90 startup.crash_loop@120",
+	      "one: memory.high_usage>memory.oom_killed>startup.crash_loop",
+	      "memory");
+	/* Order of discovery does not matter: the cause may come later
+	 * than a symptom it leads to, as long as that one goes on. */
+	cause("perf.slow_request@0-60 db.pool_exhausted@1",
+	      "one: db.pool_exhausted>perf.slow_request", "cause second");
+	/* ...but not when everything of the effect was over before. */
+	cause("perf.slow_request@0-10 db.pool_exhausted@20",
+	      "unconnected: perf.slow_request db.pool_exhausted",
+	      "effect over before the cause");
+	/* Two causes of one effect: no single cause. */
+	cause("perf.slow_query@0 perf.slow_request@1-600 "
+	      "perf.cache_unavailable@240",
+	      "unconnected: perf.slow_query>perf.slow_request "
+	      "perf.cache_unavailable>perf.slow_request", "two chains");
+	/* A branch off the main chain. */
+	cause("cors.config_invalid@0 startup.crash_loop@5 cors.blocked@6 "
+	      "deploy.failed@300",
+	      "one: cors.config_invalid>startup.crash_loop>deploy.failed "
+	      "+cors.config_invalid>cors.blocked", "branch");
+	/* One symptom; a closer no rule leads to. */
+	cause("build.copy_failed deploy.failed",
+	      "single: build.copy_failed>deploy.failed (untimed)",
+	      "one symptom without time");
+	cause("auth.invalid_token@0 deploy.rollback@30",
+	      "single: auth.invalid_token ?deploy.rollback", "loose closer");
+	/* No timestamps: line order only, said so. */
+	cause("startup.missing_env_var startup.crash_loop",
+	      "one: startup.missing_env_var>startup.crash_loop (untimed)",
+	      "untimed chain");
+	/* Unknown rules have no edges. */
+	cause("custom.thing@0 db.connection_refused@5",
+	      "unconnected: custom.thing db.connection_refused",
+	      "rule not loaded");
+}
+
+static void test_ids(void)
+{
+	struct incident_pos p = { INT64_C(1771928117646), true, 3, 170 };
+	char a[INCIDENTS_ID_SIZE], b[INCIDENTS_ID_SIZE], c[INCIDENTS_ID_SIZE];
+
+	incidents_make_id(&p, "db.connection_refused",
+			  "url postgresql://app:[REDACTED:3f2a9c]@db", a);
+	incidents_make_id(&p, "db.connection_refused",
+			  "url postgresql://app:[REDACTED:77aa01]@db", b);
+	CHECK_STR(a, b, "ids ignore the keyed part of redaction markers");
+	CHECK(strncmp(a, "inc-20260224-1015-", 18) == 0 && strlen(a) == 24,
+	      "id shape '%s'", a);
+	p.source_id = 9;
+	incidents_make_id(&p, "db.connection_refused",
+			  "url postgresql://app:[REDACTED:3f2a9c]@db", c);
+	CHECK_STR(c, a, "the source's row id does not change the id");
+	p.line_no = 171;
+	incidents_make_id(&p, "db.connection_refused",
+			  "url postgresql://app:[REDACTED:3f2a9c]@db", c);
+	CHECK(strcmp(c, a) != 0, "another line, another id");
+	p.has_ts = false;
+	incidents_make_id(&p, "build.failed", "x", c);
+	CHECK(strncmp(c, "inc-notime-", 11) == 0, "untimed id '%s'", c);
+	CHECK(incidents_id_is_valid(a), "valid id");
+	CHECK(!incidents_id_is_valid("inc-../x"), "slash refused");
+	CHECK(!incidents_id_is_valid("x'; system(1)"), "quote refused");
+	CHECK(!incidents_id_is_valid(""), "empty refused");
+}
+
+static void status(const char *msg, int want)
+{
+	CHECK(agg_http_status(msg) == want, "status %d in '%s' (got %d)", want,
+	      msg, agg_http_status(msg));
+}
+
+static void test_status(void)
+{
+	status("INFO:     10.0.0.5:41234 - \"GET /api/v1/me HTTP/1.1\" 401 "
+	       "Unauthorized", 401);
+	status("10.0.0.5 - - [24/Feb/2026:14:03:11 +0000] \"GET /x HTTP/1.1\" "
+	       "503 43 \"-\" \"curl\"", 503);
+	status("at=info method=GET path=\"/\" status=502 bytes=0", 502);
+	status("{\"method\":\"GET\",\"httpStatus\":500,\"totalDuration\":9}", 500);
+	status("2026-02-24 14:04:46,634 INFO app.timing: GET /api/v1/tests/1 "
+	       "500 30002.1ms", 500);
+	status("ERROR: Exception in ASGI application", 0);
+	status("Attempt #1 failed with status 503: starting", 0);
+	status("GET /x 5000 12ms", 0);
+	status("first line only\n\"GET / HTTP/1.1\" 500", 0);
+}
+
+static void headline(const char *msg, const char *want)
+{
+	char *got = agg_headline(msg);
+
+	CHECK_STR(got, want, "headline");
+	free(got);
+}
+
+static void test_headlines(void)
+{
+	char big[400];
+
+	headline("one line", "one line");
+	headline("first\nsecond", "first");
+	headline("ERROR:    Traceback (most recent call last):\n"
+		 "  File \"a.py\", line 1, in <module>\n"
+		 "KeyError: 'JWT_SECRET_KEY'\n",
+		 "KeyError: 'JWT_SECRET_KEY'");
+	headline("Traceback (most recent call last):\n  File \"x\"\n"
+		 "psycopg2.OperationalError: refused\n\nThe above exception "
+		 "was the direct cause of the following exception:\n\n"
+		 "Traceback (most recent call last):\n  File \"y\"\n"
+		 "sqlalchemy.exc.OperationalError: (psycopg2) refused\n"
+		 "(Background on this error at: https://sqlalche.me/e/20/e3q8)",
+		 "sqlalchemy.exc.OperationalError: (psycopg2) refused");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	{
+		char *h = agg_headline(big);
+
+		CHECK(strlen(h) == AGG_HEADLINE_MAX + 3 &&
+		      strcmp(h + AGG_HEADLINE_MAX, "...") == 0, "capped");
+		free(h);
+	}
+}
+
+static void md(const char *in, const char *want)
+{
+	struct buf b;
+
+	buf_init(&b);
+	report_md_text(&b, in, strlen(in), 0);
+	CHECK_STR(b.p, want, "markdown text of '%s'", in);
+	buf_release(&b);
+}
+
+static void test_markdown(void)
+{
+	struct buf b;
+
+	md("plain words: 1.5 (ok)", "plain words: 1.5 (ok)");
+	md("<!-- x --> <script>", "&lt;!-- x --&gt; &lt;script&gt;");
+	md("a|b *c* _d_ `e` [f](g) ~h~ $i$ \\", "a\\|b \\*c\\* \\_d\\_ \\`e\\` "
+	   "\\[f\\](g) \\~h\\~ \\$i\\$ \\\\");
+	md("tab\there\nnew line\r", "tab here new line ");
+	md("caf\xc3\xa9 \xff", "caf\xc3\xa9 \xef\xbf\xbd");
+	md("R&D", "R&amp;D");
+	buf_init(&b);
+	report_md_text(&b, "abcdef", 6, 3);
+	CHECK_STR(b.p, "abc...", "cut");
+	buf_clear(&b);
+	report_md_code(&b, "a`b``c", false);
+	CHECK_STR(b.p, "```a`b``c```", "code span longer than its runs");
+	buf_clear(&b);
+	report_md_code(&b, "`x|y", true);
+	CHECK_STR(b.p, "`` `x\\|y ``", "code span padded, pipe escaped");
+	buf_clear(&b);
+	report_md_fence(&b, "text", "a\n````\nb", 8, "  ");
+	CHECK_STR(b.p, "`````text\n  a\n  ````\n  b\n`````\n",
+		  "fence longer than the content's runs, gutter");
+	buf_clear(&b);
+	report_md_fence(&b, "", "<!-- logtriage:end x -->\n\x01", 26, "");
+	CHECK_STR(b.p, "```\n <!-- logtriage:end x -->\n\xef\xbf\xbd\n```\n",
+		  "no marker at a line start; control bytes replaced");
+	buf_clear(&b);
+	report_shell_word(&b, "my db's.db");
+	CHECK_STR(b.p, "'my db'\\''s.db'", "shell word quoted");
+	buf_clear(&b);
+	report_shell_word(&b, "data/ops.db");
+	CHECK_STR(b.p, "data/ops.db", "plain shell word");
+	buf_release(&b);
+}
+
+static void test_durations(void)
+{
+	char d[32];
+
+	CHECK_STR(agg_duration(1646, d, sizeof(d)), "1.6s", "seconds");
+	CHECK_STR(agg_duration(59000, d, sizeof(d)), "59s", "under a minute");
+	CHECK_STR(agg_duration(565239, d, sizeof(d)), "9m25s", "minutes");
+	CHECK_STR(agg_duration(7500000, d, sizeof(d)), "2h05m", "hours");
+	CHECK_STR(agg_duration(273600000, d, sizeof(d)), "3d04h", "days");
+	CHECK_STR(agg_duration(-5, d, sizeof(d)), "0.0s", "negative is 0");
+}
+
+int main(void)
+{
+	rs = rules_new();
+	if (rules_load_builtin(rs) < 0 || rules_compile(rs, false) < 0)
+		return 1;
+	test_segments();
+	test_causes();
+	test_ids();
+	test_status();
+	test_headlines();
+	test_markdown();
+	test_durations();
+	rules_free(rs);
+	return unit_done();
+}
