@@ -16,8 +16,30 @@
 
 int cmd_analyze(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_records(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_incidents(int argc, char **argv);
+
+/* Incidents and reports (cmd_incidents.c). */
+struct store;
+struct rules;
+
+/*
+ * Open the database at path for a command that reads it: a missing file
+ * is an error (never created). Return EXIT_OK with *st set, or an exit
+ * code (printed).
+ */
+int cmd_open_existing_db(struct store **st, const char *path);
+
+/*
+ * The end of a successful 'analyze': detect the incidents over the
+ * stored events (default gap) and, with print, list the latest with the
+ * 'logtriage report' command of each. Return an exit code.
+ */
+int cmd_incidents_after_analyze(struct store *st, const struct rules *rs,
+				const char *db_path, bool print);
 
 /* Options shared by several subcommands (cmd_common.c). */
 

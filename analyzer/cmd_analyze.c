@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "input.h"
+#include "metricsfile.h"
 #include "parse.h"
 #include "record.h"
 #include "redact.h"
@@ -536,6 +537,14 @@ static int analyze_one(struct analyze *a, const char *path)
 	a->bad_shown = 0;
 	a->input_start = cmd_elapsed();
 	parse_ctx_reset(&a->parse);
+	/* Stamps without a year (syslog) take it from the file's time. */
+	{
+		struct stat fs;
+
+		parse_ctx_set_file_time(&a->parse, in.is_regular &&
+			fstat(in.fd, &fs) == 0 ?
+			(int64_t)fs.st_mtim.tv_sec * 1000 : cmd_now_ms());
+	}
 	memset(a->parse.by_format, 0, sizeof(a->parse.by_format));
 	a->parse.ts_parsed = a->parse.ts_inferred = a->parse.ts_missing = 0;
 
@@ -582,6 +591,15 @@ static int analyze_one(struct analyze *a, const char *path)
 	a->done_off = &done_off;
 	a->done_lines = &done_lines;
 	a->batch = 0;
+	/* A metrics export: its samples go to 'metrics' (metricsfile.h),
+	 * counted as records of a metrics-* format; no record follows. */
+	if (metricsfile_detect(rr.head, rr.head_len) != METRICSFILE_NONE &&
+	    (rc = metricsfile_read(&rr, &a->parse, a->store, a->source_id,
+				   NULL)) < 0) {
+		a->store_rc = rc;
+		rc = -1;
+		goto out;
+	}
 	while ((more = record_next(&rr, &rec)) > 0) {
 		if (classify(a, &rec) < 0) {
 			rc = -1;
@@ -941,9 +959,12 @@ static void print_json(struct analyze *a, double secs)
 			json_t *fm = json_object();
 
 			for (int f = 0; f < PARSE_FMT__COUNT; f++)
-				json_object_set_new(fm,
-					parse_format_name((enum parse_format)f),
-					json_integer((json_int_t)is->fmt[f]));
+				if (is->fmt[f])
+					json_object_set_new(fm,
+						parse_format_name(
+							(enum parse_format)f),
+						json_integer(
+							(json_int_t)is->fmt[f]));
 			json_object_set_new(o, "formats", fm);
 		}
 		json_object_set_new(o, "times", json_pack("{s:I,s:I,s:I}",
@@ -1210,6 +1231,14 @@ int cmd_analyze(int argc, char **argv)
 			status = EXIT_INPUT;
 		else if (a.fail_on >= 0 && worst_found(&a) >= a.fail_on)
 			status = EXIT_FINDINGS;
+
+		/* Incidents over the stored events, and how to report
+		 * them (cmd_incidents.c); a failure there is the run's. */
+		rc = cmd_incidents_after_analyze(a.store, a.rules, a.db_path,
+				!a.quiet && any_read &&
+				strcmp(a.format, "json") != 0);
+		if (rc != EXIT_OK)
+			status = rc;
 	}
 	parse_ctx_release(&a.parse);
 	buf_release(&a.msg);

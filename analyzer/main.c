@@ -23,6 +23,12 @@ static const struct cmd_entry commands[] = {
 	  "what the last day brought, against a baseline (for cron)" },
 	{ "prune", cmd_prune,
 	  "delete what is older than a duration, reclaim the space" },
+	{ "incidents", cmd_incidents,
+	  "list the incidents found in the stored events" },
+	{ "report", cmd_report,
+	  "write incident reports and the .learnings/INCIDENTS.md entry" },
+	{ "records", cmd_records,
+	  "show how each record of a log is read: format, time, fields" },
 };
 
 static void usage(FILE *f)

@@ -20,7 +20,7 @@ _logtriage()
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "analyze summary prune rules --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "analyze report incidents records summary prune rules --help --version" -- "$cur"))
 		return 0
 	fi
 	case $prev in
@@ -33,19 +33,37 @@ _logtriage()
 	--format)
 		if [[ $cmd == summary ]]; then
 			COMPREPLY=($(compgen -W "text md json" -- "$cur"))
+		elif [[ $cmd == report ]]; then
+			COMPREPLY=($(compgen -W "md json" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "text json" -- "$cur"))
 		fi
 		return 0 ;;
 	--tz)
 		COMPREPLY=($(cd /usr/share/zoneinfo 2>/dev/null && compgen -f -- "$cur")); return 0 ;;
-	--since|--until|--baseline|--older-than|--source|--exclude|--year|--max-bad|--top)
+	--charts)
+		COMPREPLY=($(compgen -W "png svg none" -- "$cur")); return 0 ;;
+	--out)
+		COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+	--incident)
+		COMPREPLY=($(compgen -W "$(logtriage incidents 2>/dev/null | awk '$1 ~ /^inc-/ { print $1 }')" -- "$cur")); return 0 ;;
+	--since|--until|--baseline|--older-than|--source|--exclude|--year|--max-bad|--top|--gap)
 		return 0 ;;
 	esac
 	case $cmd in
 	analyze)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--db --rules --format --source --exclude --fail-on --max-bad --tz --year --no-redact --quiet --help --version" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi ;;
+	report)
+		COMPREPLY=($(compgen -W "--db --incident --since --until --out --format --charts --learnings --gap --rules --quiet --help" -- "$cur")) ;;
+	incidents)
+		COMPREPLY=($(compgen -W "--db --format --help" -- "$cur")) ;;
+	records)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--format --tz --year --no-redact --help --version" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -f -- "$cur"))
 		fi ;;
