@@ -1,26 +1,110 @@
 /*
  * input.c - pipeline stage 1: open a path or stdin, detect gzip by magic
  * bytes, and hand out content in blocks (inflating gzip members in turn).
+ *
+ * gzip is inflated on a thread of its own, a few blocks ahead of the
+ * caller, so that on a two-core machine decompression and classification
+ * proceed at once: zlib inflates at about 340 MB/s of output on one core,
+ * which alone is slower than the rest of the pipeline. The thread fills a
+ * ring of INPUT_QUEUE_BLOCKS blocks; the caller copies out of them (a
+ * memcpy of each byte, far cheaper than the inflate it no longer waits
+ * for). The thread never prints: a read error, a gzip fault or trailing
+ * garbage travels with the block it ends, and is printed by input_read()
+ * when the caller reaches it, so that messages and the records before
+ * them come in the same order as when everything ran on one thread. If
+ * the thread cannot be started, the same producer runs synchronously.
+ *
+ * Plain input is read straight into the caller's buffer on the caller's
+ * thread: from the page cache, read() is a copy like the one a queue
+ * would add, so a thread would only move work around (measured: 3% more
+ * instructions on the caller's side, no gain).
  */
 #include "common.h"
 #include "input.h"
 #include "diag.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
-struct input_state {
+/* Blocks the reader thread may fill ahead of the caller. */
+#define INPUT_QUEUE_BLOCKS 4
+/* Room for one deferred diagnostic. */
+#define DIAG_BYTES 512
+
+/*
+ * What ends a block:
+ *   END_NONE   more blocks follow
+ *   END_EOF    the input ended after this block's data
+ *   END_FAIL   an error (in diag) ended the input after this block's data
+ */
+enum block_end { END_NONE, END_EOF, END_FAIL };
+
+/* A message to print when the caller reaches the block it came with. */
+struct deferred {
+	int kind;               /* 0 none, 1 warning, 2 error */
+	char text[DIAG_BYTES];  /* without the "logtriage: " prefix */
+};
+
+struct block {
+	char *data;             /* owned; INPUT_BLOCK_BYTES, 64-byte aligned */
+	size_t len;
+	size_t pos;             /* bytes already handed out */
+	enum block_end end;
+	struct deferred diag;
+	unsigned members;
+	uint64_t raw_bytes;     /* file bytes read when it was filled */
+};
+
+/* The producer's side: the file, zlib, the compressed block. */
+struct producer {
+	int fd;
+	const char *name;       /* borrowed from the input */
 	z_stream zs;
 	bool zs_live;           /* inflateInit2 done */
+	bool is_gzip;
 	bool eof;               /* the file said EOF */
 	bool done;              /* nothing more will come out */
-	bool failed;            /* an error was printed; report it next */
+	unsigned members;
+	uint64_t raw_bytes;
 	size_t raw_len;         /* bytes in raw[] not yet consumed */
 	size_t raw_pos;
 	unsigned char *raw;     /* owned; INPUT_BLOCK_BYTES, 64-byte aligned */
 };
+
+struct input_state {
+	struct producer pr;
+	/* the ring, shared with the reader thread under mu */
+	struct block ring[INPUT_QUEUE_BLOCKS];
+	unsigned head;          /* next block the caller reads */
+	unsigned count;         /* filled blocks not yet consumed */
+	bool stop;              /* input_close asks the thread to end */
+	bool finished;          /* the thread filled its last block */
+	pthread_mutex_t mu;
+	pthread_cond_t filled;  /* a block was filled (or finished) */
+	pthread_cond_t freed;   /* a block was consumed (or stop) */
+	pthread_t thread;
+	bool threaded;          /* the thread runs (join it) */
+	bool started;           /* the first input_read happened */
+	/* the caller's side */
+	struct block *cur;      /* being handed out; NULL between blocks */
+	struct block sync;      /* the block when there is no thread */
+	bool failed;            /* report the failure on the next call */
+	bool done;              /* everything was handed out */
+};
+
+__attribute__((format(printf, 3, 4)))
+static void defer(struct deferred *d, int kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(d->text, sizeof(d->text), fmt, ap);
+	va_end(ap);
+}
 
 /* Read until n bytes or EOF; retry EINTR. Return bytes read or -1. */
 static ssize_t read_full(int fd, unsigned char *p, size_t n)
@@ -76,7 +160,9 @@ int input_open(struct input *in, const char *path)
 	in->file_size = in->is_regular ? sb.st_size : -1;
 
 	st = xcalloc(1, sizeof(*st));
-	if (posix_memalign((void **)&st->raw, 64, INPUT_BLOCK_BYTES) != 0) {
+	st->pr.fd = in->fd;
+	st->pr.name = in->name;
+	if (posix_memalign((void **)&st->pr.raw, 64, INPUT_BLOCK_BYTES) != 0) {
 		free(st);
 		input_close(in);
 		return error("%s: out of memory", path);
@@ -85,182 +171,374 @@ int input_open(struct input *in, const char *path)
 	return 0;
 }
 
-/* Fill raw[] when empty. Return 0, or -1 on a read error (printed). */
-static int fill_raw(struct input *in)
+/* ---- the producer: runs on the reader thread ----------------------------- */
+
+/* Fill raw[] when empty. Return 0, or -1 on a read error (deferred). */
+static int fill_raw(struct producer *pr, struct deferred *d)
 {
-	struct input_state *st = in->st;
 	ssize_t r;
 
-	if (st->raw_pos < st->raw_len || st->eof)
+	if (pr->raw_pos < pr->raw_len || pr->eof)
 		return 0;
-	r = read_full(in->fd, st->raw, INPUT_BLOCK_BYTES);
-	if (r < 0)
-		return error("%s: read error at byte %" PRIu64 ": %s",
-			     in->name, in->raw_bytes, strerror(errno));
-	st->raw_pos = 0;
-	st->raw_len = (size_t)r;
-	in->raw_bytes += (uint64_t)r;
+	r = read_full(pr->fd, pr->raw, INPUT_BLOCK_BYTES);
+	if (r < 0) {
+		defer(d, 2, "%s: read error at byte %" PRIu64 ": %s", pr->name,
+		      pr->raw_bytes, strerror(errno));
+		return -1;
+	}
+	pr->raw_pos = 0;
+	pr->raw_len = (size_t)r;
+	pr->raw_bytes += (uint64_t)r;
 	if (r == 0)
-		st->eof = true;
+		pr->eof = true;
 	return 0;
 }
 
-static void sniff(struct input *in)
+static int start_member(struct producer *pr, struct deferred *d)
 {
-	struct input_state *st = in->st;
-
-	in->is_gzip = st->raw_len >= 2 && st->raw[0] == 0x1f &&
-		      st->raw[1] == 0x8b;
-}
-
-static int start_member(struct input *in)
-{
-	struct input_state *st = in->st;
 	int rc;
 
-	if (st->zs_live)
-		rc = inflateReset(&st->zs);
+	if (pr->zs_live)
+		rc = inflateReset(&pr->zs);
 	else
-		rc = inflateInit2(&st->zs, 15 + 16);
-	if (rc != Z_OK)
-		return error("%s: cannot start gzip decoder: %s", in->name,
-			     st->zs.msg ? st->zs.msg : "zlib error");
-	st->zs_live = true;
-	in->members++;
+		rc = inflateInit2(&pr->zs, 15 + 16);
+	if (rc != Z_OK) {
+		defer(d, 2, "%s: cannot start gzip decoder: %s", pr->name,
+		      pr->zs.msg ? pr->zs.msg : "zlib error");
+		return -1;
+	}
+	pr->zs_live = true;
+	pr->members++;
 	return 0;
 }
 
 /*
  * Inflate into dst. Members follow each other; what follows the last
  * member must be another gzip header, else it is reported and ignored
- * (gzip(1) says "trailing garbage ignored" too).
+ * (gzip(1) says "trailing garbage ignored" too). A fault keeps what was
+ * inflated before it.
  */
-static ssize_t read_gzip(struct input *in, char *dst, size_t cap)
+static size_t read_gzip(struct producer *pr, char *dst, size_t cap,
+			struct block *b)
 {
-	struct input_state *st = in->st;
-	z_stream *zs = &st->zs;
+	z_stream *zs = &pr->zs;
 	size_t out = 0;
 
 	while (out < cap) {
 		int rc;
 		size_t before_in;
 
-		if (fill_raw(in) < 0)
+		if (fill_raw(pr, &b->diag) < 0)
 			goto fail;
-		if (st->raw_pos == st->raw_len) {
+		if (pr->raw_pos == pr->raw_len) {
 			/* End of file inside a member: truncated. */
-			if (st->zs_live && zs->total_in > 0) {
-				error("%s: truncated gzip stream at byte %" PRIu64,
-				      in->name, in->raw_bytes);
+			if (pr->zs_live && zs->total_in > 0) {
+				defer(&b->diag, 2, "%s: truncated gzip stream at "
+				      "byte %" PRIu64, pr->name, pr->raw_bytes);
 				goto fail;
 			}
-			st->done = true;
+			b->end = END_EOF;
 			break;
 		}
-		if (!st->zs_live && start_member(in) < 0)
+		if (!pr->zs_live && start_member(pr, &b->diag) < 0)
 			goto fail;
-		zs->next_in = st->raw + st->raw_pos;
-		zs->avail_in = (uInt)(st->raw_len - st->raw_pos);
+		zs->next_in = pr->raw + pr->raw_pos;
+		zs->avail_in = (uInt)(pr->raw_len - pr->raw_pos);
 		zs->next_out = (unsigned char *)dst + out;
 		zs->avail_out = (uInt)(cap - out);
 		before_in = zs->avail_in;
 		rc = inflate(zs, Z_NO_FLUSH);
-		st->raw_pos += before_in - zs->avail_in;
+		pr->raw_pos += before_in - zs->avail_in;
 		out = cap - zs->avail_out;
 		if (rc == Z_STREAM_END) {
 			/* Next member, garbage, or the end. */
-			if (fill_raw(in) < 0)
+			if (fill_raw(pr, &b->diag) < 0)
 				goto fail;
-			if (st->raw_pos == st->raw_len) {
-				st->done = true;
+			if (pr->raw_pos == pr->raw_len) {
+				b->end = END_EOF;
 				break;
 			}
-			if (st->raw_len - st->raw_pos >= 2 &&
-			    st->raw[st->raw_pos] == 0x1f &&
-			    st->raw[st->raw_pos + 1] == 0x8b) {
-				if (start_member(in) < 0)
+			if (pr->raw_len - pr->raw_pos >= 2 &&
+			    pr->raw[pr->raw_pos] == 0x1f &&
+			    pr->raw[pr->raw_pos + 1] == 0x8b) {
+				if (start_member(pr, &b->diag) < 0)
 					goto fail;
 				continue;
 			}
-			warning("%s: trailing garbage after gzip data at byte %"
-				PRIu64 " ignored", in->name,
-				in->raw_bytes - (st->raw_len - st->raw_pos));
-			st->done = true;
+			defer(&b->diag, 1, "%s: trailing garbage after gzip data "
+			      "at byte %" PRIu64 " ignored", pr->name,
+			      pr->raw_bytes - (pr->raw_len - pr->raw_pos));
+			b->end = END_EOF;
 			break;
 		}
 		if (rc == Z_BUF_ERROR && zs->avail_out == 0)
 			break;
 		if (rc != Z_OK && rc != Z_BUF_ERROR) {
-			error("%s: corrupt gzip data at byte %" PRIu64 ": %s",
-			      in->name,
-			      in->raw_bytes - (st->raw_len - st->raw_pos),
+			defer(&b->diag, 2, "%s: corrupt gzip data at byte %"
+			      PRIu64 ": %s", pr->name,
+			      pr->raw_bytes - (pr->raw_len - pr->raw_pos),
 			      zs->msg ? zs->msg : "invalid data");
 			goto fail;
 		}
 	}
-	in->out_bytes += out;
-	return (ssize_t)out;
+	return out;
 fail:
-	/* Hand out what was decoded before the fault; fail on the next call. */
-	st->done = true;
-	in->out_bytes += out;
-	if (out > 0) {
-		st->failed = true;
-		return (ssize_t)out;
+	b->end = END_FAIL;
+	return out;
+}
+
+/*
+ * Read the first block and tell gzip from plain by its magic bytes;
+ * start the first gzip member. Return 0, or -1 (deferred in d).
+ */
+static int sniff(struct producer *pr, struct deferred *d)
+{
+	if (fill_raw(pr, d) < 0)
+		return -1;
+	pr->is_gzip = pr->raw_len >= 2 && pr->raw[0] == 0x1f &&
+		      pr->raw[1] == 0x8b;
+	if (pr->is_gzip && start_member(pr, d) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Produce the next block of inflated gzip content into b. Sets b->len,
+ * b->end and b->diag; never prints.
+ */
+static void produce(struct producer *pr, struct block *b)
+{
+	b->len = 0;
+	b->pos = 0;
+	b->end = END_NONE;
+	b->diag.kind = 0;
+	if (pr->done)
+		b->end = END_EOF;
+	else
+		b->len = read_gzip(pr, b->data, INPUT_BLOCK_BYTES, b);
+	if (b->end != END_NONE)
+		pr->done = true;
+	b->members = pr->members;
+	b->raw_bytes = pr->raw_bytes;
+}
+
+/*
+ * The reader thread: fill free blocks of the ring until the input ends or
+ * input_close() says stop. Cancellation is allowed only inside read(), so
+ * that input_close() can end a thread waiting on a silent pipe.
+ */
+static void *reader(void *arg)
+{
+	struct input_state *st = arg;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	for (;;) {
+		struct block *b;
+		bool last;
+
+		pthread_mutex_lock(&st->mu);
+		while (st->count == INPUT_QUEUE_BLOCKS && !st->stop)
+			pthread_cond_wait(&st->freed, &st->mu);
+		if (st->stop) {
+			pthread_mutex_unlock(&st->mu);
+			break;
+		}
+		b = &st->ring[(st->head + st->count) % INPUT_QUEUE_BLOCKS];
+		pthread_mutex_unlock(&st->mu);
+
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		produce(&st->pr, b);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		last = b->end != END_NONE;
+
+		pthread_mutex_lock(&st->mu);
+		st->count++;
+		st->finished = last;
+		pthread_cond_signal(&st->filled);
+		pthread_mutex_unlock(&st->mu);
+		if (last)
+			break;
 	}
-	return -1;
+	return NULL;
+}
+
+/* ---- the caller's side --------------------------------------------------- */
+
+/* Start the reader thread; false (nothing to undo) when it cannot run. */
+static bool start_thread(struct input_state *st)
+{
+	unsigned i;
+
+	for (i = 0; i < INPUT_QUEUE_BLOCKS; i++)
+		if (posix_memalign((void **)&st->ring[i].data, 64,
+				   INPUT_BLOCK_BYTES) != 0)
+			goto out_free;
+	if (pthread_mutex_init(&st->mu, NULL) != 0)
+		goto out_free;
+	if (pthread_cond_init(&st->filled, NULL) != 0)
+		goto out_mu;
+	if (pthread_cond_init(&st->freed, NULL) != 0)
+		goto out_filled;
+	if (pthread_create(&st->thread, NULL, reader, st) != 0)
+		goto out_freed;
+	st->threaded = true;
+	return true;
+out_freed:
+	pthread_cond_destroy(&st->freed);
+out_filled:
+	pthread_cond_destroy(&st->filled);
+out_mu:
+	pthread_mutex_destroy(&st->mu);
+out_free:
+	for (i = 0; i < INPUT_QUEUE_BLOCKS; i++) {
+		free(st->ring[i].data);
+		st->ring[i].data = NULL;
+	}
+	return false;
+}
+
+/* The next filled block: from the thread, or produced here. */
+static struct block *next_block(struct input_state *st)
+{
+	struct block *b;
+
+	if (!st->threaded) {
+		produce(&st->pr, &st->sync);
+		return &st->sync;
+	}
+	pthread_mutex_lock(&st->mu);
+	while (st->count == 0)
+		pthread_cond_wait(&st->filled, &st->mu);
+	b = &st->ring[st->head];
+	pthread_mutex_unlock(&st->mu);
+	return b;
+}
+
+/* The caller is done with the current block: give it back. */
+static void release_block(struct input_state *st)
+{
+	if (st->threaded) {
+		pthread_mutex_lock(&st->mu);
+		st->head = (st->head + 1) % INPUT_QUEUE_BLOCKS;
+		st->count--;
+		pthread_cond_signal(&st->freed);
+		pthread_mutex_unlock(&st->mu);
+	}
+	st->cur = NULL;
+}
+
+/* Print a deferred message now; return -1 for an error. */
+static int report(struct deferred *d)
+{
+	int rc = 0;
+
+	if (d->kind == 1)
+		warning("%s", d->text);
+	else if (d->kind == 2)
+		rc = error("%s", d->text);
+	d->kind = 0;
+	return rc;
+}
+
+/* Plain input: the sniffed block, then read() into the caller's buffer. */
+static ssize_t read_plain(struct input *in, char *dst, size_t cap)
+{
+	struct input_state *st = in->st;
+	struct producer *pr = &st->pr;
+	size_t n = pr->raw_len - pr->raw_pos;
+	ssize_t r;
+
+	if (n > 0) {
+		if (n > cap)
+			n = cap;
+		memcpy(dst, pr->raw + pr->raw_pos, n);
+		pr->raw_pos += n;
+		in->out_bytes += n;
+		return (ssize_t)n;
+	}
+	r = pr->eof ? 0 : read_full(pr->fd, (unsigned char *)dst, cap);
+	if (r < 0) {
+		st->done = true;
+		return error("%s: read error at byte %" PRIu64 ": %s", in->name,
+			     pr->raw_bytes, strerror(errno));
+	}
+	if (r == 0) {
+		st->done = true;
+		return 0;
+	}
+	pr->raw_bytes += (uint64_t)r;
+	in->raw_bytes = pr->raw_bytes;
+	in->out_bytes += (uint64_t)r;
+	return r;
 }
 
 ssize_t input_read(struct input *in, char *dst, size_t cap)
 {
 	struct input_state *st = in->st;
+	struct block *b;
 	size_t n;
 
 	if (st != NULL && st->failed) {
 		st->failed = false;
+		st->done = true;
 		return -1;
 	}
 	if (st == NULL || st->done || cap == 0)
 		return 0;
-	if (in->raw_bytes == 0 && !st->eof) {
-		if (fill_raw(in) < 0) {
-			st->done = true;
-			return -1;
-		}
-		sniff(in);
-	}
-	if (in->is_gzip) {
-		if (!st->zs_live && start_member(in) < 0) {
-			st->done = true;
-			return -1;
-		}
-		return read_gzip(in, dst, cap);
-	}
-	if (st->raw_pos == st->raw_len && !st->eof) {
-		/* Plain data goes straight into the caller's buffer. */
-		ssize_t r = read_full(in->fd, (unsigned char *)dst, cap);
+	if (!st->started) {
+		struct deferred d = { 0, "" };
 
-		if (r < 0) {
+		st->started = true;
+		if (sniff(&st->pr, &d) < 0) {
 			st->done = true;
-			return error("%s: read error at byte %" PRIu64 ": %s",
-				     in->name, in->raw_bytes, strerror(errno));
+			return report(&d);
 		}
-		in->raw_bytes += (uint64_t)r;
-		in->out_bytes += (uint64_t)r;
-		if (r == 0)
+		in->is_gzip = st->pr.is_gzip;
+		in->members = st->pr.members;
+		in->raw_bytes = st->pr.raw_bytes;
+		if (in->is_gzip && !start_thread(st) &&
+		    posix_memalign((void **)&st->sync.data, 64,
+				   INPUT_BLOCK_BYTES) != 0) {
+			st->sync.data = NULL;
 			st->done = true;
-		return r;
+			return error("%s: out of memory", in->name);
+		}
 	}
-	n = st->raw_len - st->raw_pos;
-	if (n == 0) {
-		st->done = true;
-		return 0;
+	if (!in->is_gzip)
+		return read_plain(in, dst, cap);
+	while (st->cur == NULL) {
+		b = next_block(st);
+		in->members = b->members;
+		in->raw_bytes = b->raw_bytes;
+		/* Its message comes before its data, as it always did. */
+		report(&b->diag);
+		if (b->len > 0) {
+			st->cur = b;
+			break;
+		}
+		st->done = b->end != END_NONE;
+		release_block(st);
+		if (b->end == END_FAIL)
+			return -1;
+		if (st->done)
+			return 0;
 	}
+	b = st->cur;
+	n = b->len - b->pos;
 	if (n > cap)
 		n = cap;
-	memcpy(dst, st->raw + st->raw_pos, n);
-	st->raw_pos += n;
+	memcpy(dst, b->data + b->pos, n);
+	b->pos += n;
 	in->out_bytes += n;
+	if (b->pos == b->len) {
+		enum block_end end = b->end;
+
+		release_block(st);
+		if (end != END_NONE) {
+			st->done = true;
+			st->failed = end == END_FAIL;
+		}
+	}
 	return (ssize_t)n;
 }
 
@@ -269,10 +547,32 @@ void input_close(struct input *in)
 	if (in == NULL)
 		return;
 	if (in->st) {
-		if (in->st->zs_live)
-			inflateEnd(&in->st->zs);
-		free(in->st->raw);
-		free(in->st);
+		struct input_state *st = in->st;
+		unsigned i;
+
+		if (st->threaded) {
+			bool finished;
+
+			pthread_mutex_lock(&st->mu);
+			st->stop = true;
+			finished = st->finished;
+			pthread_cond_signal(&st->freed);
+			pthread_mutex_unlock(&st->mu);
+			/* It may sit in read() on a pipe that stays open. */
+			if (!finished)
+				pthread_cancel(st->thread);
+			pthread_join(st->thread, NULL);
+			pthread_cond_destroy(&st->freed);
+			pthread_cond_destroy(&st->filled);
+			pthread_mutex_destroy(&st->mu);
+			for (i = 0; i < INPUT_QUEUE_BLOCKS; i++)
+				free(st->ring[i].data);
+		}
+		free(st->sync.data);
+		if (st->pr.zs_live)
+			inflateEnd(&st->pr.zs);
+		free(st->pr.raw);
+		free(st);
 		in->st = NULL;
 	}
 	if (in->fd > STDIN_FILENO)

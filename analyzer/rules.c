@@ -3,12 +3,14 @@
  *
  * Loading validates each file against the documented format and reports
  * problems with file:line:column. Matching is a literal prefilter (most
- * records contain none of the literals and never reach PCRE2), then the
- * JIT-compiled patterns, then the event-time conditions.
+ * records contain none of the literals and never reach PCRE2; see
+ * prefilter.c), then the JIT-compiled patterns, then the event-time
+ * conditions.
  */
 #include "common.h"
 #include "rules.h"
 #include "diag.h"
+#include "prefilter.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -39,7 +41,11 @@ struct pattern {
 	char *literal_json;     /* owned; the literal as it looks inside a
 				   JSON string; NULL: no JSON prefilter */
 	bool ci;                /* literal compared case-insensitively */
+	bool literal_given;     /* literal came from the rule file */
 	bool json_only;         /* only JSON records can match (a field) */
+	bool precheck;          /* may run on a JSON line's decoded text
+				   before the line is decoded (see
+				   rules_prefilter) */
 	char *field;            /* owned; NULL: the rule's field */
 	pcre2_code *code;
 	int line, col;          /* where the pattern is in its file */
@@ -66,6 +72,7 @@ struct rule_impl {
 	bool fired_once;
 	int64_t last_fire;
 	bool candidate;         /* set by rules_prefilter */
+	size_t index;           /* position in rules->v after compile */
 	int line, col;          /* where the rule's id is */
 };
 
@@ -75,8 +82,14 @@ struct rules {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
-	bool any_ci;            /* some literal is case-insensitive */
-	struct buf lower;       /* lower-case copy of the record */
+	struct prefilter *pf;   /* owned; built by rules_compile */
+	struct rule **pf_rule;  /* owned; by prefilter id: its rule */
+	struct pattern **pf_pat; /* owned; by prefilter id: the pattern */
+	size_t npf;
+	size_t *cand;           /* owned; indexes of the rules the last
+				   rules_prefilter selected, in id order */
+	size_t ncand;
+	struct buf unesc;       /* a JSON line with its escapes decoded */
 	const char *limit_rule;
 	size_t matched;         /* rules whose patterns matched, last eval */
 	bool compiled;
@@ -179,7 +192,7 @@ struct rules *rules_new(void)
 {
 	struct rules *rs = xcalloc(1, sizeof(*rs));
 
-	buf_init(&rs->lower);
+	buf_init(&rs->unesc);
 	return rs;
 }
 
@@ -195,7 +208,11 @@ void rules_free(struct rules *rs)
 	pcre2_match_data_free(rs->md);
 	pcre2_match_context_free(rs->mctx);
 	pcre2_jit_stack_free(rs->jit_stack);
-	buf_release(&rs->lower);
+	prefilter_free(rs->pf);
+	free(rs->pf_rule);
+	free(rs->pf_pat);
+	free(rs->cand);
+	buf_release(&rs->unesc);
 	free(rs);
 }
 
@@ -633,6 +650,7 @@ static void load_pattern(struct src *s, struct rule *r, json_t *v,
 		char *d = rules_derive_literal(re, &ci);
 
 		pat->literal = xstrdup(lit);
+		pat->literal_given = true;
 		pat->ci = ci;
 		free(d);
 	} else {
@@ -912,6 +930,12 @@ static int load_text(struct rules *rs, const char *name, const char *text,
 	return add_rule(rs, r, &s, builtin);
 }
 
+int rules_load_text(struct rules *rs, const char *name, const char *text,
+		    size_t len)
+{
+	return load_text(rs, name, text, len, false);
+}
+
 int rules_load_builtin(struct rules *rs)
 {
 	size_t i;
@@ -1058,6 +1082,93 @@ static bool has_capture(const struct rule *r, const char *name)
 	return false;
 }
 
+/*
+ * May a pattern run on the decoded text of a whole JSON line in place of
+ * the line's message (see rules_prefilter)? Only when no part of it
+ * depends on where its subject begins or ends, as the text holds more
+ * than the message: no anchors, no lookahead, nothing possessive or
+ * atomic. Bracket expressions are skipped; anything doubtful says no.
+ */
+static bool position_free(const char *re)
+{
+	const char *p;
+
+	for (p = re; *p; p++) {
+		if (*p == '\\') {
+			if (p[1] == 'A' || p[1] == 'z' || p[1] == 'Z' ||
+			    p[1] == 'G' || p[1] == 'K' || p[1] == '\0')
+				return false;
+			p++;
+		} else if (*p == '[') {
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '\\' && p[1])
+					p++;
+				p++;
+			}
+			if (*p == '\0')
+				return false;
+		} else if (*p == '^' || *p == '$') {
+			return false;
+		} else if (*p == '(' && p[1] == '?' &&
+			   (p[2] == '=' || p[2] == '!' || p[2] == '>' ||
+			    p[2] == '(')) {
+			return false;
+		} else if (*p == '+' && p > re && strchr("+*?}", p[-1])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Hand every 'any' pattern to the prefilter, numbered in rule order, with
+ * what it needs: the literal the rule file gives, and for a pattern on a
+ * JSON field the field's key (such patterns only see JSON records).
+ */
+static void build_prefilter(struct rules *rs)
+{
+	size_t i, k, n = 0;
+	unsigned id = 0;
+
+	prefilter_free(rs->pf);
+	free(rs->pf_rule);
+	free(rs->pf_pat);
+	free(rs->cand);
+	rs->pf = prefilter_new();
+	for (i = 0; i < rs->n; i++)
+		n += rs->v[i]->impl->nany;
+	rs->pf_rule = xcalloc(n + 1, sizeof(*rs->pf_rule));
+	rs->pf_pat = xcalloc(n + 1, sizeof(*rs->pf_pat));
+	rs->cand = xcalloc(rs->n + 1, sizeof(*rs->cand));
+	rs->ncand = 0;
+	for (i = 0; i < rs->n; i++) {
+		struct rule *r = rs->v[i];
+
+		for (k = 0; k < r->impl->nany; k++) {
+			struct pattern *p = &r->impl->any[k];
+			const char *field = p->field ? p->field : r->field;
+			bool on_field = field && strcmp(field, "message") != 0;
+
+			p->precheck = !on_field && position_free(p->re);
+			prefilter_add(rs->pf, id, p->re,
+				      p->literal_given ? p->literal : NULL,
+				      on_field ? field : NULL,
+				      (on_field ? PREFILTER_JSON_ONLY : 0) |
+				      (p->ci ? PREFILTER_CI : 0));
+			rs->pf_rule[id] = r;
+			rs->pf_pat[id] = p;
+			id++;
+		}
+	}
+	rs->npf = id;
+	prefilter_build(rs->pf);
+}
+
 int rules_compile(struct rules *rs, bool strict)
 {
 	size_t i, k;
@@ -1069,17 +1180,10 @@ int rules_compile(struct rules *rs, bool strict)
 		struct rule *r = rs->v[i];
 		struct rule_impl *im = r->impl;
 
+		im->index = i;
 		for (k = 0; k < im->nany; k++) {
 			if (compile_pattern(r, &im->any[k]) < 0)
 				rc = -1;
-			if (im->any[k].ci && im->any[k].literal)
-				rs->any_ci = true;
-			if (strict && !r->builtin && im->any[k].literal == NULL &&
-			    im->any[k].literal_json == NULL)
-				warning("%s:%d:%d: rule '%s': pattern has no "
-					"literal for the prefilter and runs on "
-					"every record", r->file, im->any[k].line,
-					im->any[k].col, r->id);
 		}
 		for (k = 0; k < im->nnone; k++)
 			if (compile_pattern(r, &im->none[k]) < 0)
@@ -1155,51 +1259,193 @@ int rules_compile(struct rules *rs, bool strict)
 		pcre2_set_depth_limit(rs->mctx, RULES_DEPTH_LIMIT);
 		pcre2_jit_stack_assign(rs->mctx, NULL, rs->jit_stack);
 	}
+	if (rc == 0) {
+		build_prefilter(rs);
+		for (i = 0; strict && i < rs->npf; i++) {
+			const struct rule *r = rs->pf_rule[i];
+			const struct pattern *p = rs->pf_pat[i];
+
+			if (!r->builtin &&
+			    prefilter_is_always(rs->pf, (unsigned)i))
+				warning("%s:%d:%d: rule '%s': pattern has no "
+					"literal for the prefilter and runs on "
+					"every record", r->file, p->line,
+					p->col, r->id);
+		}
+	}
 	rs->compiled = rc == 0;
 	return rc;
 }
 
 /* ---- matching --------------------------------------------------------- */
 
-static bool literal_in(const struct pattern *p, const char *raw, size_t len,
-		       const char *lower, bool json)
+/* Append code point c as UTF-8 (what jansson decodes \uXXXX into). */
+static void add_utf8(struct buf *b, unsigned c)
 {
-	const char *lit = json ? p->literal_json : p->literal;
+	if (c < 0x80) {
+		buf_addch(b, (char)c);
+	} else if (c < 0x800) {
+		buf_addch(b, (char)(0xc0 | c >> 6));
+		buf_addch(b, (char)(0x80 | (c & 0x3f)));
+	} else if (c < 0x10000) {
+		buf_addch(b, (char)(0xe0 | c >> 12));
+		buf_addch(b, (char)(0x80 | (c >> 6 & 0x3f)));
+		buf_addch(b, (char)(0x80 | (c & 0x3f)));
+	} else {
+		buf_addch(b, (char)(0xf0 | c >> 18));
+		buf_addch(b, (char)(0x80 | (c >> 12 & 0x3f)));
+		buf_addch(b, (char)(0x80 | (c >> 6 & 0x3f)));
+		buf_addch(b, (char)(0x80 | (c & 0x3f)));
+	}
+}
 
-	if (p->json_only && !json)
-		return false;
-	if (lit == NULL)
+/* Four hex digits at p (n bytes readable); -1 when they are not. */
+static long hex4(const char *p, size_t n)
+{
+	long v = 0;
+	size_t i;
+
+	if (n < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v |= (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * A JSON line as plain text: string escapes decoded (\" \\ \/ \n \t,
+ * \uXXXX as UTF-8, surrogate pairs joined), keys and punctuation kept, so
+ * that literals written for plain text are found in the messages the line
+ * carries. Each message is a substring of the result. A line without a
+ * backslash is its own result; an escape that is not valid JSON is kept
+ * as it is (the line will not decode, and is then matched as text).
+ */
+static struct span json_text(struct rules *rs, const char *raw, size_t len)
+{
+	struct buf *b = &rs->unesc;
+	const char *p = memchr(raw, '\\', len), *end = raw + len;
+	struct span out = { raw, len };
+
+	if (p == NULL)
+		return out;
+	buf_clear(b);
+	buf_add(b, raw, (size_t)(p - raw));
+	while (p < end) {
+		const char *q;
+		long c, lo;
+
+		if (*p != '\\' || p + 1 >= end) {
+			q = memchr(p + 1, '\\', (size_t)(end - p - 1));
+			if (q == NULL)
+				q = end;
+			buf_add(b, p, (size_t)(q - p));
+			p = q;
+			continue;
+		}
+		switch (p[1]) {
+		case '"': case '\\': case '/':
+			buf_addch(b, p[1]);
+			p += 2;
+			continue;
+		case 'b': buf_addch(b, '\b'); p += 2; continue;
+		case 'f': buf_addch(b, '\f'); p += 2; continue;
+		case 'n': buf_addch(b, '\n'); p += 2; continue;
+		case 'r': buf_addch(b, '\r'); p += 2; continue;
+		case 't': buf_addch(b, '\t'); p += 2; continue;
+		case 'u':
+			c = hex4(p + 2, (size_t)(end - p - 2));
+			if (c < 0)
+				break;
+			p += 6;
+			if (c >= 0xd800 && c < 0xdc00 && end - p >= 6 &&
+			    p[0] == '\\' && p[1] == 'u' &&
+			    (lo = hex4(p + 2, 4)) >= 0xdc00 && lo < 0xe000) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			} else if (c >= 0xd800 && c < 0xe000) {
+				c = 0xfffd;
+			}
+			add_utf8(b, (unsigned)c);
+			continue;
+		default:
+			break;
+		}
+		buf_add(b, p, 2);
+		p += 2;
+	}
+	out.p = b->p;
+	out.len = b->len;
+	return out;
+}
+
+/* Match p against the subject; 1 match, 0 none, -1 limit hit. */
+static int run_pattern(struct rules *rs, const struct pattern *p,
+		       struct span subj);
+
+/*
+ * A JSON line whose literals let pattern p through: does p match the
+ * line's decoded text, or the raw line (what p sees when the line has no
+ * message or does not decode)? Far cheaper than decoding the line with
+ * jansson to learn that an app.timing line was 3 ms, not 5000.
+ */
+static bool precheck(struct rules *rs, const struct pattern *p,
+		     struct span text, const char *raw, size_t len)
+{
+	struct span r = { raw, len };
+
+	if (run_pattern(rs, p, text) != 0)
 		return true;
-	if (p->ci)
-		return memmem(lower, len, lit, strlen(lit)) != NULL;
-	return memmem(raw, len, lit, strlen(lit)) != NULL;
+	return text.p != raw && run_pattern(rs, p, r) != 0;
+}
+
+/* Add rule index i to the candidates, keeping them in id order. */
+static void add_candidate(struct rules *rs, size_t i)
+{
+	size_t k = rs->ncand++;
+
+	while (k > 0 && rs->cand[k - 1] > i) {
+		rs->cand[k] = rs->cand[k - 1];
+		k--;
+	}
+	rs->cand[k] = i;
 }
 
 size_t rules_prefilter(struct rules *rs, const char *raw, size_t len,
 		       bool json)
 {
-	const char *lower = NULL;
-	size_t i, k, n = 0;
+	struct span text = { raw, len };
+	const unsigned *ids;
+	size_t i, n;
 
-	if (rs->any_ci) {
-		buf_clear(&rs->lower);
-		buf_add(&rs->lower, raw, len);
-		lower_ascii(rs->lower.p, len);
-		lower = rs->lower.p;
-	}
-	for (i = 0; i < rs->n; i++) {
-		struct rule_impl *im = rs->v[i]->impl;
+	for (i = 0; i < rs->ncand; i++)
+		rs->v[rs->cand[i]]->impl->candidate = false;
+	rs->ncand = 0;
+	if (rs->pf == NULL)
+		return 0;
+	if (json)
+		text = json_text(rs, raw, len);
+	ids = prefilter_scan(rs->pf, text.p, text.len, json, &n);
+	for (i = 0; i < n; i++) {
+		struct rule *r = rs->pf_rule[ids[i]];
+		const struct pattern *p = rs->pf_pat[ids[i]];
 
-		im->candidate = false;
-		for (k = 0; k < im->nany; k++) {
-			if (literal_in(&im->any[k], raw, len, lower, json)) {
-				im->candidate = true;
-				n++;
-				break;
-			}
-		}
+		if (r->impl->candidate)
+			continue;
+		if (json && p->precheck && !precheck(rs, p, text, raw, len))
+			continue;
+		r->impl->candidate = true;
+		add_candidate(rs, r->impl->index);
 	}
-	return n;
+	return rs->ncand;
 }
 
 /* Match p against the subject; 1 match, 0 none, -1 limit hit. */
@@ -1518,14 +1764,15 @@ int rules_eval(struct rules *rs, const struct rules_input *in,
 	       rules_match_fn fn, void *arg)
 {
 	struct rules_match m;
-	size_t i;
+	size_t c;
 	int limits = 0;
 	int64_t ts = in->has_ts ? in->ts : 0;
 
 	rs->matched = 0;
 
-	for (i = 0; i < rs->n; i++) {
-		struct rule *r = rs->v[i];
+	/* The rules selected by rules_prefilter, in id order. */
+	for (c = 0; c < rs->ncand; c++) {
+		struct rule *r = rs->v[rs->cand[c]];
 		int rc;
 
 		if (!r->impl->candidate)
@@ -1555,6 +1802,14 @@ int rules_eval(struct rules *rs, const struct rules_input *in,
 	}
 	return limits;
 }
+
+#ifdef LOGTRIAGE_TESTING
+bool rules_is_candidate(const struct rules *rs, const struct rule *r)
+{
+	(void)rs;
+	return r->impl->candidate;
+}
+#endif
 
 int rules_test_one(struct rules *rs, const struct rule *r,
 		   const struct rules_input *in)

@@ -124,6 +124,17 @@ int rules_load_builtin(struct rules *rs);
 int rules_load_dir(struct rules *rs, const char *dir);
 
 /*
+ * Load one rule file from memory: text[0..len) (need not be
+ * NUL-terminated; borrowed, read during the call only) as if read from
+ * a file called name (used in messages and as the rule's 'file'). The
+ * rule is a user rule: it replaces a built-in rule of its id, and a
+ * second user rule of one id is an error. Return 0, or -1 after printing
+ * every problem found (the set is unchanged then).
+ */
+int rules_load_text(struct rules *rs, const char *name, const char *text,
+		    size_t len);
+
+/*
  * Check references between rules ('causes', 'after'), compile every
  * pattern with JIT and build the prefilter. With strict, patterns with no
  * literal are reported as warnings too. Return 0, or -1 (printed).
@@ -136,9 +147,13 @@ const struct rule *rules_at(const struct rules *rs, size_t i);
 const struct rule *rules_find(const struct rules *rs, const char *id);
 
 /*
- * Step 1: look for the patterns' literals in the raw record (json: the
- * record is a raw JSON line, so JSON-escaped literals are looked for).
- * Return the number of rules that may match.
+ * Step 1: check, in one pass over the raw record, the literals (and runs
+ * of byte classes) that every match of each pattern must contain, derived
+ * from the patterns and the rule files' 'literal'. With json, the record
+ * is a raw JSON line: its string escapes are decoded first, and a pattern
+ * that passes is also run on that text, so that a line is decoded with
+ * jansson only when a rule really matches it. Return the number of rules
+ * that may match (rules_eval() decides). See prefilter.h.
  */
 size_t rules_prefilter(struct rules *rs, const char *raw, size_t len,
 		       bool json);
@@ -185,6 +200,8 @@ const char *rules_unit_normalise(const char *unit, size_t len, double *value);
 
 #ifdef LOGTRIAGE_TESTING
 char *rules_derive_literal(const char *re, bool *ci);
+/* Did the last rules_prefilter() select rule r (before rules_eval)? */
+bool rules_is_candidate(const struct rules *rs, const struct rule *r);
 #endif
 
 #endif
