@@ -225,7 +225,8 @@ static int on_match(void *arg, const struct rules_match *m)
 	if (m->has_metric && r->metric_name) {
 		rc = store_put_metric(a->store, a->source_id, a->rec->line_no,
 				      ev->ts, ev->has_ts, r->metric_name,
-				      m->metric, r->metric_unit);
+				      m->metric, m->metric_unit ? m->metric_unit :
+				      r->metric_unit);
 		if (rc < 0) {
 			a->store_rc = rc;
 			return -1;

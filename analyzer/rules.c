@@ -1586,11 +1586,12 @@ static bool read_metric(const struct rule *r, struct rules_match *m)
 	if (im->metric_unit_fixed) {
 		rules_unit_normalise(im->metric_unit_fixed,
 				     strlen(im->metric_unit_fixed), &value);
+		m->metric_unit = r->metric_unit;
 	} else {
 		const struct span *u = capture(m, im->metric_unit_from);
 
-		if (u == NULL || rules_unit_normalise(u->p, u->len, &value) ==
-		    NULL)
+		if (u == NULL || (m->metric_unit = rules_unit_normalise(u->p,
+				u->len, &value)) == NULL)
 			return false;
 	}
 	m->metric = value;

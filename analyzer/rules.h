@@ -84,7 +84,9 @@ struct rules_match {
 	bool fired;             /* false: threshold/window/sequence not met;
 				   the metric, if any, is still reported */
 	bool has_metric;
-	double metric;          /* in rule->metric_unit */
+	double metric;          /* normalised */
+	const char *metric_unit; /* its unit: "ms", "MiB", "%"... (static or
+				    the rule's) */
 	unsigned window_hits;   /* matches counted when a window fired */
 	size_t ncaptures;
 	struct rules_capture captures[RULES_MAX_CAPTURES];
