@@ -3,7 +3,12 @@
 #   make            build ./logtriage (release: -O2, hardened)
 #   make demo       install missing packages, build, analyze samples/
 #   make check      install missing packages, build, run every test
-#   make check-full check plus the slow tiers (valgrind)
+#   make check-full check plus the slow tiers (valgrind, 24 kill points,
+#                   every 16th allocation failed, larger bad inputs)
+#   make check-oom  fail each allocation of a sample run in turn
+#   make fuzz       run each libFuzzer target FUZZ_SECONDS (default 60)
+#   make bench      time analyze against grep/zcat/cat on generated inputs
+#                   of BENCH_MB (default 1000) MB in build/bench/; not a test
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Your CC, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are respected; the
@@ -31,7 +36,7 @@ WARN += -Werror
 endif
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread
 
 LT_CFLAGS = -std=c11 $(WARN) -Ianalyzer -Ibuild $(PKG_CFLAGS) -MMD -MP
 LT_RELEASE = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -48,6 +53,22 @@ SAN_OBJS = $(SRCS:analyzer/%.c=build/san/%.o) build/san/rules_builtin.o
 LIB_SRCS = $(filter-out analyzer/main.c analyzer/cmd_%.c,$(SRCS))
 UNIT_SRCS = $(sort $(wildcard tests/unit/t_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
+# Fuzz targets (tests/fuzz): 'make check' replays their corpora with the
+# sanitizer objects; 'make fuzz' builds them with clang's libFuzzer.
+FUZZ_NAMES = $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_REPLAY_BINS = $(FUZZ_NAMES:%=build/fuzz/replay-%)
+LIB_SAN_OBJS = $(LIB_SRCS:analyzer/%.c=build/san/%.o) build/san/rules_builtin.o
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+FUZZ_OBJS = $(LIB_SRCS:analyzer/%.c=build/fuzz/obj/%.o) \
+	    build/fuzz/obj/rules_builtin.o
+# Fault injection (tests/fault): an LD_PRELOAD shim failing read, write
+# and fsync on request, and a sanitizer build whose N-th allocation fails.
+FAULT_BINS = build/fault/libfault.so build/fault/logtriage-oom
+.SECONDARY: $(FUZZ_NAMES:%=build/fuzz/%.o) build/fuzz/replay.o \
+	$(FUZZ_NAMES:%=build/fuzz/obj/%.o) $(FUZZ_OBJS)
 
 ifneq ($(V),1)
 Q = @
@@ -56,8 +77,8 @@ QUIET_LINK = @echo '   LINK    $@';
 QUIET_GEN = @echo '   GEN     $@';
 endif
 
-.PHONY: all deps demo check check-full check-build unit golden lint \
-	format clean install uninstall pkgcheck samples
+.PHONY: all deps demo check check-full check-build check-oom fuzz unit golden lint \
+	format clean install uninstall pkgcheck samples bench
 
 all: logtriage
 
@@ -101,17 +122,61 @@ build/unit/%: tests/unit/%.c $(LIB_SRCS) build/rules_builtin.c tests/unit/unit.h
 	@mkdir -p build/unit
 	$(QUIET_LINK)$(CC) $(CPPFLAGS) $(LT_CFLAGS) $(LT_SAN) -DLOGTRIAGE_TESTING $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_SRCS) build/rules_builtin.c $(PKG_LIBS) $(LDLIBS)
 
+# Corpus replay: each target with replay.c's main() and the sanitizer objects.
+build/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h | pkgcheck
+	@mkdir -p build/fuzz
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(LT_CFLAGS) $(LT_SAN) $(CFLAGS) -c -o $@ $<
+
+build/fuzz/replay-%: build/fuzz/%.o build/fuzz/replay.o $(LIB_SAN_OBJS)
+	$(QUIET_LINK)$(CC) $(LT_SAN) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# libFuzzer builds (clang): every module with coverage instrumentation.
+build/fuzz/obj/%.o: analyzer/%.c | pkgcheck
+	@mkdir -p build/fuzz/obj
+	$(QUIET_CC)$(FUZZ_CC) $(CPPFLAGS) $(LT_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CFLAGS) -c -o $@ $<
+
+build/fuzz/obj/rules_builtin.o: build/rules_builtin.c
+	@mkdir -p build/fuzz/obj
+	$(QUIET_CC)$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(FUZZ_SAN) $(CFLAGS) -c -o $@ $<
+
+build/fuzz/obj/fuzz_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h | pkgcheck
+	@mkdir -p build/fuzz/obj
+	$(QUIET_CC)$(FUZZ_CC) $(CPPFLAGS) $(LT_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CFLAGS) -c -o $@ $<
+
+build/fuzz/bin/fuzz_%: build/fuzz/obj/fuzz_%.o $(FUZZ_OBJS)
+	@mkdir -p build/fuzz/bin
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# Fault injection: the preload shim, and the allocation-failure build
+# (only diag.c differs: -DLOGTRIAGE_FAULTS adds the countdown).
+build/fault/libfault.so: tests/fault/faultinject.c
+	@mkdir -p build/fault
+	$(QUIET_LINK)$(CC) $(CPPFLAGS) -std=c11 $(WARN) -O2 -g -fPIC -shared $(CFLAGS) $(LDFLAGS) -o $@ $< -ldl
+
+build/fault/diag.o: analyzer/diag.c | pkgcheck
+	@mkdir -p build/fault
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(LT_CFLAGS) $(LT_SAN) -DLOGTRIAGE_FAULTS $(CFLAGS) -c -o $@ $<
+
+build/fault/logtriage-oom: $(filter-out build/san/diag.o,$(SAN_OBJS)) build/fault/diag.o
+	$(QUIET_LINK)$(CC) $(LT_SAN) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
 demo: deps
 	@$(MAKE) --no-print-directory logtriage
-	@rm -f demo.db demo.db-wal demo.db-shm
-	./logtriage analyze --db demo.db samples/railway-incident.log.gz \
-		samples/railway-incident.jsonl
+	@rm -rf build/demo && mkdir -p build/demo
+	./logtriage analyze --db build/demo/demo.db samples/railway-incident.jsonl
 	@echo
-	@echo "The events are in demo.db; try:"
-	@echo "  sqlite3 demo.db \"SELECT datetime(ts/1000,'unixepoch'), rule_id, substr(message,1,70) FROM events ORDER BY ts LIMIT 20\""
+	./logtriage report --db build/demo/demo.db --out build/demo/reports \
+		--learnings build/demo/.learnings/INCIDENTS.md
+	@echo
+	LOGTRIAGE_TEST_NOW=2026-02-25T06:00:00Z ./logtriage summary \
+		--db build/demo/demo.db --fail-on never
+	@echo
+	@echo "Reports: build/demo/reports/*.md; the team's entry:" \
+		"build/demo/.learnings/INCIDENTS.md; events: build/demo/demo.db"
 
 check-build:
-	@$(MAKE) --no-print-directory DEVELOPER=1 logtriage build/logtriage-san $(UNIT_BINS)
+	@$(MAKE) --no-print-directory DEVELOPER=1 logtriage build/logtriage-san $(UNIT_BINS) \
+		$(FUZZ_REPLAY_BINS) $(FAULT_BINS)
 
 check: deps
 	@$(MAKE) --no-print-directory check-build
@@ -122,8 +187,44 @@ check-full: deps
 	@$(MAKE) --no-print-directory check-build
 	@LOGTRIAGE_CHECK_FULL=1 sh tests/check.sh
 
+# Fuzz each target for FUZZ_SECONDS (default 60), one after another,
+# from its corpus in tests/fuzz/corpus/NAME (read only: new inputs go to
+# build/fuzz/corpus/NAME; crashes to build/fuzz/crash-NAME-*). Merge the
+# useful new inputs into the corpus with tests/fuzz/minimize.sh.
+fuzz: deps
+	@command -v $(FUZZ_CC) >/dev/null || { echo "logtriage: 'make fuzz'" \
+	  "needs $(FUZZ_CC) with libFuzzer: apt-get install clang" >&2; exit 1; }
+	@$(MAKE) --no-print-directory $(FUZZ_NAMES:%=build/fuzz/bin/%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_NAMES)
+
+# Walk every allocation of a sample run: each must fail cleanly.
+check-oom: deps
+	@$(MAKE) --no-print-directory DEVELOPER=1 logtriage build/fault/logtriage-oom
+	@sh tests/fault/oom-walk.sh --full
+
 golden: logtriage
 	@sh tests/run-tests.sh --update ./logtriage
+
+# The benchmark (tools/bench/bench.sh): generated inputs, logtriage against
+# the reference commands, a table and a verdict per performance target.
+BENCH_MB ?= 1000
+BENCH_TOOLS = build/bench/bench-gen build/bench/bench-ere build/bench/bench-runstat
+
+build/bench/bench-gen: tools/bench/gen.c
+	@mkdir -p build/bench
+	$(QUIET_LINK)$(CC) -std=c11 -O2 $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+build/bench/bench-runstat: tools/bench/runstat.c
+	@mkdir -p build/bench
+	$(QUIET_LINK)$(CC) -std=c11 -O2 $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+build/bench/bench-ere: tools/bench/ere.c | pkgcheck
+	@mkdir -p build/bench
+	$(QUIET_LINK)$(CC) -std=c11 -O2 $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS) $(LDLIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory logtriage $(BENCH_TOOLS)
+	@BENCH_MB=$(BENCH_MB) sh tools/bench/bench.sh ./logtriage
 
 lint:
 	@sh tools/checksrc.sh analyzer/*.c analyzer/*.h tests/unit/*.c
@@ -162,6 +263,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)/logtriage $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf build logtriage demo.db demo.db-wal demo.db-shm
+	rm -rf build logtriage
 
--include $(wildcard build/rel/*.d build/san/*.d)
+-include $(wildcard build/rel/*.d build/san/*.d build/fuzz/*.d build/fuzz/obj/*.d)

@@ -60,23 +60,66 @@ static void *die_oom(size_t n)
 	exit(EXIT_RUNTIME);
 }
 
+#ifdef LOGTRIAGE_FAULTS
+/*
+ * Fault-injection builds only (tests/fault/oom-walk.sh): with
+ * LOGTRIAGE_FAIL_ALLOC=N in the environment, the N-th call of xmalloc,
+ * xcalloc or xrealloc fails as if memory ran out; with
+ * LOGTRIAGE_COUNT_ALLOC set, the number of calls is printed at exit.
+ * Release builds do not have this code.
+ */
+static long alloc_calls;
+
+static void print_alloc_calls(void)
+{
+	fprintf(stderr, "logtriage: allocations: %ld\n", alloc_calls);
+}
+
+static bool fail_this_alloc(void)
+{
+	static long countdown = -1;
+	static bool read_env;
+
+	if (!read_env) {
+		const char *v = getenv("LOGTRIAGE_FAIL_ALLOC");
+
+		read_env = true;
+		countdown = v ? strtol(v, NULL, 10) : 0;
+		if (countdown <= 0)
+			countdown = -1;
+		if (getenv("LOGTRIAGE_COUNT_ALLOC") != NULL)
+			atexit(print_alloc_calls);
+	}
+	alloc_calls++;
+	if (countdown < 0)
+		return false;
+	return --countdown == 0;
+}
+#else
+static inline bool fail_this_alloc(void)
+{
+	return false;
+}
+#endif
+
 void *xmalloc(size_t n)
 {
-	void *p = malloc(n ? n : 1);
+	void *p = fail_this_alloc() ? NULL : malloc(n ? n : 1);
 
 	return p ? p : die_oom(n);
 }
 
 void *xcalloc(size_t nmemb, size_t size)
 {
-	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+	void *p = fail_this_alloc() ? NULL :
+		  calloc(nmemb ? nmemb : 1, size ? size : 1);
 
 	return p ? p : die_oom(nmemb * size);
 }
 
 void *xrealloc(void *p, size_t n)
 {
-	void *q = realloc(p, n ? n : 1);
+	void *q = fail_this_alloc() ? NULL : realloc(p, n ? n : 1);
 
 	return q ? q : die_oom(n);
 }

@@ -54,10 +54,26 @@ step "rules check" rules_check ./logtriage
 step "rules test" rules_test ./logtriage
 step "cases (release build)" sh tests/run-tests.sh ./logtriage
 step "cases (ASan+UBSan build)" sh tests/run-tests.sh build/logtriage-san
+# Hostile input and faults (tests/fuzz, tests/fault): the fuzz corpora
+# replayed, allocation failures, kill -9 mid-run, a full file system.
+step "fuzz corpus replay" sh tests/fuzz/replay.sh
+if [ -n "${LOGTRIAGE_CHECK_FULL:-}" ]; then
+	step "allocation failure walk (every 16th allocation)" \
+		sh tests/fault/oom-walk.sh --stride 16
+	step "kill -9 at 24 points" env KILL_COPIES=120 \
+		sh tests/fault/kill-loop.sh ./logtriage 24
+else
+	step "allocation failure walk (60 points per run)" \
+		sh tests/fault/oom-walk.sh
+	step "kill -9 at 5 points" sh tests/fault/kill-loop.sh ./logtriage 5
+fi
+step "disk full and read-only (tmpfs)" sh tests/fault/diskfull.sh ./logtriage
 if [ -n "${LOGTRIAGE_CHECK_FULL:-}" ] && command -v valgrind >/dev/null; then
-	cat >"$top/build/vg" <<'VG'
+	# The wrapper is reached through a symlink (run-tests.sh puts one
+	# on PATH), so it names the binary and suppressions by full path.
+	cat >"$top/build/vg" <<VG
 #!/bin/sh
-exec valgrind -q --error-exitcode=98 --leak-check=full --errors-for-leak-kinds=definite "$(dirname "$0")/../logtriage" "$@"
+exec valgrind -q --error-exitcode=98 --leak-check=full --errors-for-leak-kinds=definite --suppressions="$top/tests/valgrind.supp" "$top/logtriage" "\$@"
 VG
 	chmod +x "$top/build/vg"
 	step "cases (valgrind)" sh tests/run-tests.sh build/vg

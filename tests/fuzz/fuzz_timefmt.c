@@ -1,0 +1,117 @@
+/*
+ * fuzz_timefmt.c - fuzz target for the timestamp parsers of stage 3
+ * (timefmt.c): the stamp at the start of the bytes (and at each of the
+ * first offsets into them), epoch numbers, user times and durations,
+ * with and without a default year and a named zone.
+ *
+ * Invariants: nothing is read past the given length (exact-size copy);
+ * a failed parse leaves its outputs untouched; a stamp consumes at least
+ * one byte and at most what it was given; and every parsed time printed
+ * as ISO 8601 (UTC) parses back to the same millisecond.
+ */
+#include "fuzz.h"
+#include "timefmt.h"
+
+/* Offsets into the input tried as the start of a stamp. */
+#define MAX_STARTS 48
+/* Sentinels that a failed parse must leave alone. */
+#define UNTOUCHED_MS INT64_C(0x5a5a5a5a5a5a5a5a)
+#define UNTOUCHED_USED ((size_t)0xa5a5a5a5)
+
+static const struct timefmt_opts opts[] = {
+	{ 0, NULL },
+	{ 2026, NULL },
+	{ 2026, "Europe/Madrid" },
+	{ 1999, "America/New_York" },
+	{ 0, "Australia/Lord_Howe" },
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	return 0;
+}
+
+/* ms printed as ISO 8601 UTC must read back as ms. */
+static void round_trip(int64_t ms)
+{
+	char t[TIMEFMT_BUF_SIZE];
+	int64_t back = UNTOUCHED_MS;
+	size_t used = UNTOUCHED_USED;
+	size_t len = timefmt_format(ms, t, sizeof(t));
+
+	FUZZ_CHECK(len < sizeof(t) && strlen(t) == len);
+	len = timefmt_format_iso(ms, t, sizeof(t));
+	FUZZ_CHECK(len < sizeof(t) && strlen(t) == len);
+	if (len != 24)
+		return;  /* a year outside 0000..9999: not a stamp */
+	FUZZ_CHECK(timefmt_parse(t, len, NULL, &back, &used) ==
+		   TIMEFMT_ISO8601);
+	FUZZ_CHECK(used == len);
+	FUZZ_CHECK(back == ms);
+}
+
+static void parse_at(const char *p, size_t n, const struct timefmt_opts *o)
+{
+	int64_t ms = UNTOUCHED_MS;
+	size_t used = UNTOUCHED_USED;
+	enum timefmt_kind k = timefmt_parse(p, n, o, &ms, &used);
+
+	if (k == TIMEFMT_NONE) {
+		FUZZ_CHECK(ms == UNTOUCHED_MS && used == UNTOUCHED_USED);
+		return;
+	}
+	FUZZ_CHECK(k == TIMEFMT_ISO8601 || k == TIMEFMT_CLF ||
+		   k == TIMEFMT_SYSLOG);
+	FUZZ_CHECK(used > 0 && used <= n);
+	FUZZ_CHECK(strcmp(timefmt_kind_name(k), "none") != 0);
+	round_trip(ms);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *copy = fuzz_copy(data, size);
+	char *cstr;
+	size_t i, k;
+	int64_t ms;
+
+	for (k = 0; k < ARRAY_SIZE(opts); k++) {
+		for (i = 0; i < size && i < MAX_STARTS; i++)
+			parse_at(copy + i, size - i, &opts[k]);
+		if (size == 0)
+			parse_at(copy, 0, &opts[k]);
+	}
+	ms = UNTOUCHED_MS;
+	if (timefmt_from_epoch_text(copy, size, &ms) == 0)
+		round_trip(ms);
+	else
+		FUZZ_CHECK(ms == UNTOUCHED_MS);
+	if (size >= sizeof(double)) {
+		double v;
+
+		memcpy(&v, data, sizeof(v));
+		ms = UNTOUCHED_MS;
+		if (timefmt_from_epoch(v, &ms) == 0)
+			round_trip(ms);
+		else
+			FUZZ_CHECK(ms == UNTOUCHED_MS);
+	}
+	cstr = fuzz_cstr(data, size);
+	for (k = 0; k < ARRAY_SIZE(opts); k += 2) {
+		ms = UNTOUCHED_MS;
+		if (timefmt_parse_user(cstr, INT64_C(1771999200000), &opts[k],
+				       &ms) < 0)
+			FUZZ_CHECK(ms == UNTOUCHED_MS);
+	}
+	ms = UNTOUCHED_MS;
+	if (timefmt_parse_duration(cstr, &ms) == 0)
+		FUZZ_CHECK(ms >= 0);
+	else
+		FUZZ_CHECK(ms == UNTOUCHED_MS);
+	free(cstr);
+	free(copy);
+	timefmt_reset();
+	return 0;
+}
