@@ -455,6 +455,22 @@ static void get_strlist(struct src *s, json_t *obj, const char *key,
  * every match must contain. Returns an owned string or NULL; *ci is set
  * when the pattern starts with (?i).
  */
+/* p at a '[': the ']' that closes the class, or NULL when none does. */
+static const char *skip_class(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p && *p != ']') {
+		if (*p == '\\' && p[1])
+			p++;
+		p++;
+	}
+	return *p ? p : NULL;
+}
+
 TESTABLE char *rules_derive_literal(const char *re, bool *ci)
 {
 	struct buf run, best;
@@ -494,17 +510,8 @@ TESTABLE char *rules_derive_literal(const char *re, bool *ci)
 			if (c == '\\' && p[1])
 				p++;
 			else if (c == '[') {
-				p++;
-				if (*p == '^')
-					p++;
-				if (*p == ']')
-					p++;
-				while (*p && *p != ']') {
-					if (*p == '\\' && p[1])
-						p++;
-					p++;
-				}
-				if (*p == '\0')
+				p = skip_class(p);
+				if (p == NULL)
 					goto out;
 			} else if (c == '(')
 				depth++;
@@ -532,17 +539,8 @@ TESTABLE char *rules_derive_literal(const char *re, bool *ci)
 			break;
 		case '[':
 			END_RUN();
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p && *p != ']') {
-				if (*p == '\\' && p[1])
-					p++;
-				p++;
-			}
-			if (*p == '\0')
+			p = skip_class(p);
+			if (p == NULL)
 				goto out;
 			break;
 		case '|':
