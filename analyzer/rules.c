@@ -450,11 +450,6 @@ static void get_strlist(struct src *s, json_t *obj, const char *key,
 			  what, key, min_n, json_array_size(v));
 }
 
-/*
- * The longest run of plain characters at the top level of a pattern that
- * every match must contain. Returns an owned string or NULL; *ci is set
- * when the pattern starts with (?i).
- */
 /* p at a '[': the ']' that closes the class, or NULL when none does. */
 static const char *skip_class(const char *p)
 {
@@ -471,6 +466,11 @@ static const char *skip_class(const char *p)
 	return *p ? p : NULL;
 }
 
+/*
+ * The longest run of plain characters at the top level of a pattern that
+ * every match must contain. Returns an owned string or NULL; *ci is set
+ * when the pattern starts with (?i).
+ */
 TESTABLE char *rules_derive_literal(const char *re, bool *ci)
 {
 	struct buf run, best;
@@ -1098,17 +1098,8 @@ static bool position_free(const char *re)
 				return false;
 			p++;
 		} else if (*p == '[') {
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p && *p != ']') {
-				if (*p == '\\' && p[1])
-					p++;
-				p++;
-			}
-			if (*p == '\0')
+			p = skip_class(p);
+			if (p == NULL)
 				return false;
 		} else if (*p == '^' || *p == '$') {
 			return false;
