@@ -148,10 +148,13 @@ void parse_ctx_reset(struct parse_ctx *ctx)
 	ctx->last_yearless = 0;
 }
 
+static int year_of(int64_t ms);
+
 void parse_ctx_set_file_time(struct parse_ctx *ctx, int64_t ms)
 {
 	ctx->file_ms = ms;
 	ctx->has_file_ms = true;
+	ctx->file_year = year_of(ms);
 }
 
 /*
@@ -356,7 +359,7 @@ static enum timefmt_kind parse_time(struct parse_ctx *ctx, const char *p,
 	if (o.default_year)
 		o.default_year += ctx->year_roll;
 	else if (ctx->has_file_ms)
-		o.default_year = year_of(ctx->file_ms);
+		o.default_year = ctx->file_year;
 	k = timefmt_parse(p, n, &o, ms, used);
 	if (k != TIMEFMT_SYSLOG)
 		return k;

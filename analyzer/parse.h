@@ -195,6 +195,7 @@ struct parse_ctx {
 	int64_t file_ms;            /* the input's modification time, for
 				       stamps without a year; 0: unknown */
 	bool has_file_ms;
+	int file_year;              /* the year of file_ms, once */
 	int year_roll;              /* years added to --year by roll-over */
 	int64_t last_yearless;      /* the last stamp without a year */
 	bool have_yearless;
