@@ -4,6 +4,7 @@
  */
 #include "common.h"
 #include "cmd.h"
+#include "ahead.h"
 #include "buf.h"
 #include "diag.h"
 #include "input.h"
@@ -352,8 +353,27 @@ static void mine(struct analyze *a, const struct record *rec,
 	a->unknown++;
 }
 
-/* Classify one record; return 0 or -1 on a store error. */
-static int classify(struct analyze *a, const struct record *rec)
+/*
+ * Step 1 of the rules for a parsed record: from the scan done ahead (it),
+ * when that scan saw the text the rules read, else here.
+ */
+static size_t prefilter(struct analyze *a, const struct parsed *ev,
+			const struct ahead_item *it)
+{
+	bool json = ev->format == PARSE_FMT_JSON;
+
+	if (it != NULL && ahead_covers(it, ev->raw, ev->raw_len, json))
+		return rules_select(a->rules, ev->raw, ev->raw_len, json,
+				    it->ids, it->nids);
+	return rules_prefilter(a->rules, ev->raw, ev->raw_len, json);
+}
+
+/*
+ * Classify one record (it: what the framing thread found in it, or
+ * NULL); return 0 or -1 on a store error.
+ */
+static int classify(struct analyze *a, const struct record *rec,
+		    const struct ahead_item *it)
 {
 	struct parsed ev;
 	struct rules_input ri;
@@ -363,8 +383,7 @@ static int classify(struct analyze *a, const struct record *rec)
 	if (ev.format == PARSE_FMT_JSON_BAD)
 		bad_json(a, rec);
 	a->record_fired = false;
-	if (rules_prefilter(a->rules, ev.raw, ev.raw_len,
-			    ev.format == PARSE_FMT_JSON) == 0) {
+	if (prefilter(a, &ev, it) == 0) {
 		if (ev.level >= PARSE_LEVEL_ERROR ||
 		    (rec->flags & RECORD_TRACEBACK))
 			mine(a, rec, &ev);
@@ -485,10 +504,10 @@ static int find_source(struct analyze *a, struct input *in,
 
 /* A progress line on stderr, for a person waiting at a terminal. */
 static void show_progress(struct analyze *a, const struct input *in,
-			  bool done)
+			  uint64_t raw_bytes, bool done)
 {
 	double secs = cmd_elapsed() - a->input_start;
-	double mb = (double)in->raw_bytes / 1e6;
+	double mb = (double)raw_bytes / 1e6;
 	double rate = secs > 0 ? mb / secs : 0;
 
 	if (done) {
@@ -518,6 +537,7 @@ static int analyze_one(struct analyze *a, const char *path)
 	struct record rec;
 	struct input_summary *is;
 	struct store_source src;
+	struct ahead *ah = NULL;
 	int more, rc = 0;
 	uint64_t done_off, done_lines, nrec = 0;
 
@@ -601,18 +621,35 @@ static int analyze_one(struct analyze *a, const char *path)
 		rc = -1;
 		goto out;
 	}
-	while ((more = record_next(&rr, &rec)) > 0) {
-		if (classify(a, &rec) < 0) {
+	/* framing and the literal scan run ahead on the other core */
+	ah = ahead_start(&rr, a->rules);
+	for (;;) {
+		struct ahead_item it;
+
+		if (ah != NULL) {
+			more = ahead_next(ah, &it);
+			if (it.diag_len > 0)
+				fwrite(it.diag, 1, it.diag_len, stderr);
+			rec = it.rec;
+		} else {
+			more = record_next(&rr, &rec);
+			it.raw_bytes = in.raw_bytes;
+		}
+		if (more <= 0)
+			break;
+		if (classify(a, &rec, ah != NULL ? &it : NULL) < 0) {
 			rc = -1;
 			goto out;
 		}
 		done_off = rec.end_offset;
 		done_lines = rec.end_line;
 		if (a->progress && (++nrec & 0xffff) == 0)
-			show_progress(a, &in, false);
+			show_progress(a, &in, it.raw_bytes, false);
 	}
+	ahead_stop(ah);
+	ah = NULL;
 	if (a->progress)
-		show_progress(a, &in, true);
+		show_progress(a, &in, in.raw_bytes, true);
 	if (!rr.input_error && rr.partial_line) {
 		/* A last line without its newline may still be growing. */
 		done_off = rr.partial_off;
@@ -674,6 +711,7 @@ static int analyze_one(struct analyze *a, const char *path)
 		rc = 1;
 	}
 out:
+	ahead_stop(ah);
 	a->done_off = NULL;
 	a->done_lines = NULL;
 	if (rc < 0)

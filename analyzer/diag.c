@@ -4,15 +4,27 @@
  */
 #include "common.h"
 #include "diag.h"
+#include "buf.h"
 
 bool diag_quiet;
+
+/* Where this thread's diagnostics go instead of stderr (diag_capture). */
+static _Thread_local struct buf *capture;
+
+void diag_capture(struct buf *b)
+{
+	capture = b;
+}
 
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
 	char msg[4096];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "logtriage: %s%s\n", prefix, msg);
+	if (capture != NULL)
+		buf_addf(capture, "logtriage: %s%s\n", prefix, msg);
+	else
+		fprintf(stderr, "logtriage: %s%s\n", prefix, msg);
 }
 
 int error(const char *fmt, ...)
@@ -68,25 +80,26 @@ static void *die_oom(size_t n)
  * LOGTRIAGE_COUNT_ALLOC set, the number of calls is printed at exit.
  * Release builds do not have this code.
  */
-static long alloc_calls;
+static _Atomic long alloc_calls;
 
 static void print_alloc_calls(void)
 {
-	fprintf(stderr, "logtriage: allocations: %ld\n", alloc_calls);
+	fprintf(stderr, "logtriage: allocations: %ld\n", (long)alloc_calls);
 }
 
 static bool fail_this_alloc(void)
 {
-	static long countdown = -1;
+	/* atomic: the scanning thread of analyze allocates too (ahead.c);
+	   the first allocation happens before it starts */
+	static _Atomic long countdown = -1;
 	static bool read_env;
 
 	if (!read_env) {
 		const char *v = getenv("LOGTRIAGE_FAIL_ALLOC");
+		long c = v ? strtol(v, NULL, 10) : 0;
 
 		read_env = true;
-		countdown = v ? strtol(v, NULL, 10) : 0;
-		if (countdown <= 0)
-			countdown = -1;
+		countdown = c > 0 ? c : -1;
 		if (getenv("LOGTRIAGE_COUNT_ALLOC") != NULL)
 			atexit(print_alloc_calls);
 	}

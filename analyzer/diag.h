@@ -35,4 +35,13 @@ void bug_fl(const char *file, int line, const char *fmt, ...);
 /* When set, warning() prints nothing (--quiet). */
 extern bool diag_quiet;
 
+struct buf;
+/*
+ * From now on, error() and warning() called on this thread append their
+ * lines (each with its newline) to b instead of printing them; NULL
+ * prints again. A thread working ahead hands its diagnostics to the one
+ * that prints them in order (ahead.c).
+ */
+void diag_capture(struct buf *b);
+
 #endif

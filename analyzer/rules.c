@@ -1119,10 +1119,45 @@ static bool position_free(const char *re)
  * what it needs: the literal the rule file gives, and for a pattern on a
  * JSON field the field's key (such patterns only see JSON records).
  */
+/*
+ * Add every 'any' pattern of the compiled rules to pf, numbered as
+ * pf_rule and pf_pat number them; with set, fill those and the
+ * patterns' precheck flags too.
+ */
+static void add_patterns(struct rules *rs, struct prefilter *pf, bool set)
+{
+	size_t i, k;
+	unsigned id = 0;
+
+	for (i = 0; i < rs->n; i++) {
+		struct rule *r = rs->v[i];
+
+		for (k = 0; k < r->impl->nany; k++) {
+			struct pattern *p = &r->impl->any[k];
+			const char *field = p->field ? p->field : r->field;
+			bool on_field = field && strcmp(field, "message") != 0;
+
+			if (set) {
+				p->precheck = !on_field && position_free(p->re);
+				rs->pf_rule[id] = r;
+				rs->pf_pat[id] = p;
+			}
+			prefilter_add(pf, id, p->re,
+				      p->literal_given ? p->literal : NULL,
+				      on_field ? field : NULL,
+				      (on_field ? PREFILTER_JSON_ONLY : 0) |
+				      (p->ci ? PREFILTER_CI : 0));
+			id++;
+		}
+	}
+	if (set)
+		rs->npf = id;
+	prefilter_build(pf);
+}
+
 static void build_prefilter(struct rules *rs)
 {
-	size_t i, k, n = 0;
-	unsigned id = 0;
+	size_t i, n = 0;
 
 	prefilter_free(rs->pf);
 	free(rs->pf_rule);
@@ -1135,27 +1170,7 @@ static void build_prefilter(struct rules *rs)
 	rs->pf_pat = xcalloc(n + 1, sizeof(*rs->pf_pat));
 	rs->cand = xcalloc(rs->n + 1, sizeof(*rs->cand));
 	rs->ncand = 0;
-	for (i = 0; i < rs->n; i++) {
-		struct rule *r = rs->v[i];
-
-		for (k = 0; k < r->impl->nany; k++) {
-			struct pattern *p = &r->impl->any[k];
-			const char *field = p->field ? p->field : r->field;
-			bool on_field = field && strcmp(field, "message") != 0;
-
-			p->precheck = !on_field && position_free(p->re);
-			prefilter_add(rs->pf, id, p->re,
-				      p->literal_given ? p->literal : NULL,
-				      on_field ? field : NULL,
-				      (on_field ? PREFILTER_JSON_ONLY : 0) |
-				      (p->ci ? PREFILTER_CI : 0));
-			rs->pf_rule[id] = r;
-			rs->pf_pat[id] = p;
-			id++;
-		}
-	}
-	rs->npf = id;
-	prefilter_build(rs->pf);
+	add_patterns(rs, rs->pf, true);
 }
 
 int rules_compile(struct rules *rs, bool strict)
@@ -1318,9 +1333,8 @@ static long hex4(const char *p, size_t n)
  * backslash is its own result; an escape that is not valid JSON is kept
  * as it is (the line will not decode, and is then matched as text).
  */
-static struct span json_text(struct rules *rs, const char *raw, size_t len)
+static struct span json_text(struct buf *b, const char *raw, size_t len)
 {
-	struct buf *b = &rs->unesc;
 	const char *p = memchr(raw, '\\', len), *end = raw + len;
 	struct span out = { raw, len };
 
@@ -1408,33 +1422,113 @@ static void add_candidate(struct rules *rs, size_t i)
 	rs->cand[k] = i;
 }
 
+/* The rules of the patterns ids[0..n) become the candidates. */
+static size_t select_ids(struct rules *rs, struct span text, const char *raw,
+			 size_t len, bool json, const unsigned *ids, size_t n)
+{
+	size_t i;
+	bool have_text = !json || text.p != NULL;
+
+	for (i = 0; i < n; i++) {
+		struct rule *r;
+		const struct pattern *p;
+
+		if (ids[i] >= rs->npf)
+			continue;
+		r = rs->pf_rule[ids[i]];
+		p = rs->pf_pat[ids[i]];
+		if (r->impl->candidate)
+			continue;
+		if (json && p->precheck) {
+			if (!have_text) {
+				text = json_text(&rs->unesc, raw, len);
+				have_text = true;
+			}
+			if (!precheck(rs, p, text, raw, len))
+				continue;
+		}
+		r->impl->candidate = true;
+		add_candidate(rs, r->impl->index);
+	}
+	return rs->ncand;
+}
+
+/* Forget the candidates of the last record. */
+static void clear_candidates(struct rules *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->ncand; i++)
+		rs->v[rs->cand[i]]->impl->candidate = false;
+	rs->ncand = 0;
+}
+
 size_t rules_prefilter(struct rules *rs, const char *raw, size_t len,
 		       bool json)
 {
 	struct span text = { raw, len };
 	const unsigned *ids;
-	size_t i, n;
+	size_t n;
 
-	for (i = 0; i < rs->ncand; i++)
-		rs->v[rs->cand[i]]->impl->candidate = false;
-	rs->ncand = 0;
+	clear_candidates(rs);
 	if (rs->pf == NULL)
 		return 0;
 	if (json)
-		text = json_text(rs, raw, len);
+		text = json_text(&rs->unesc, raw, len);
 	ids = prefilter_scan(rs->pf, text.p, text.len, json, &n);
-	for (i = 0; i < n; i++) {
-		struct rule *r = rs->pf_rule[ids[i]];
-		const struct pattern *p = rs->pf_pat[ids[i]];
+	return select_ids(rs, text, raw, len, json, ids, n);
+}
 
-		if (r->impl->candidate)
-			continue;
-		if (json && p->precheck && !precheck(rs, p, text, raw, len))
-			continue;
-		r->impl->candidate = true;
-		add_candidate(rs, r->impl->index);
+size_t rules_select(struct rules *rs, const char *raw, size_t len, bool json,
+		    const unsigned *ids, size_t n)
+{
+	struct span text = { json ? NULL : raw, len };
+
+	clear_candidates(rs);
+	if (rs->pf == NULL)
+		return 0;
+	return select_ids(rs, text, raw, len, json, ids, n);
+}
+
+/* ---- a scanner for another thread ---- */
+
+struct rules_scanner {
+	struct prefilter *pf;   /* owned: the same patterns, its own state */
+	struct buf unesc;
+};
+
+struct rules_scanner *rules_scanner_new(struct rules *rs)
+{
+	struct rules_scanner *sc = xcalloc(1, sizeof(*sc));
+
+	buf_init(&sc->unesc);
+	if (rs->pf != NULL) {
+		sc->pf = prefilter_new();
+		add_patterns(rs, sc->pf, false);
 	}
-	return rs->ncand;
+	return sc;
+}
+
+void rules_scanner_free(struct rules_scanner *sc)
+{
+	if (sc == NULL)
+		return;
+	prefilter_free(sc->pf);
+	buf_release(&sc->unesc);
+	free(sc);
+}
+
+const unsigned *rules_scanner_scan(struct rules_scanner *sc, const char *raw,
+				   size_t len, bool json, size_t *n)
+{
+	struct span text = { raw, len };
+
+	*n = 0;
+	if (sc->pf == NULL)
+		return NULL;
+	if (json)
+		text = json_text(&sc->unesc, raw, len);
+	return prefilter_scan(sc->pf, text.p, text.len, json, n);
 }
 
 /* Match p against the subject; 1 match, 0 none, -1 limit hit. */

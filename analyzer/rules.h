@@ -161,6 +161,28 @@ size_t rules_prefilter(struct rules *rs, const char *raw, size_t len,
 		       bool json);
 
 /*
+ * Step 1 done elsewhere: a scanner (below) found the patterns ids[0..n)
+ * in a text that contains raw (with json: in raw itself); select their
+ * rules as rules_prefilter() would. Extra ids only cost PCRE2 time: the
+ * prefilter's condition is necessary, never sufficient.
+ */
+size_t rules_select(struct rules *rs, const char *raw, size_t len, bool json,
+		    const unsigned *ids, size_t n);
+
+/*
+ * A scanner: step 1's literal scan of a compiled rule set, with state of
+ * its own, for another thread to run ahead of the one that evaluates
+ * (see ahead.h). rules_scanner_scan() returns the ids of the patterns
+ * whose literals raw holds (json: its escapes decoded first), an array
+ * valid until the next call, and their number in *n.
+ */
+struct rules_scanner;
+struct rules_scanner *rules_scanner_new(struct rules *rs);
+void rules_scanner_free(struct rules_scanner *sc);
+const unsigned *rules_scanner_scan(struct rules_scanner *sc, const char *raw,
+				   size_t len, bool json, size_t *n);
+
+/*
  * Step 2: run the rules selected by the last rules_prefilter() on the
  * record, in id order, calling fn for each rule whose patterns matched.
  * The match and its captures are valid only during the call. Return 0,

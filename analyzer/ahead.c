@@ -1,0 +1,262 @@
+/*
+ * ahead.c - framing and the literal scan on a thread of their own, batches
+ * of records ahead of the evaluating thread (see ahead.h).
+ *
+ * Three batches go round: the framing thread fills one while the
+ * evaluating thread works through another, the third absorbs the
+ * difference in pace. A batch closes after AHEAD_FILL bytes of text or
+ * AHEAD_ITEMS records, so memory stays flat (about 3 x 2 MiB at most)
+ * and a batch is handed over every few milliseconds. On the benchmark's
+ * plain export framing and scanning are about half of analyze's work,
+ * parsing, evaluating and storing the other half.
+ */
+#include "common.h"
+#include "ahead.h"
+#include "buf.h"
+#include "diag.h"
+#include "input.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define AHEAD_BATCHES 3
+#define AHEAD_FILL (1u << 20)           /* text bytes that close a batch */
+#define AHEAD_ITEMS 8192                /* records that close a batch */
+
+struct aitem {
+	struct record rec;      /* rec.text is unset: see text_off */
+	size_t text_off;        /* in the arena (which may move) */
+	size_t ids_off, nids;
+	size_t diag_off, diag_len;
+	bool json;
+};
+
+struct batch {
+	bool ready;             /* filled, not yet given back */
+	char *arena;            /* owned; the records' text */
+	size_t used, cap;
+	struct aitem *items;    /* owned, AHEAD_ITEMS */
+	size_t n, pos;          /* items filled; next to hand out */
+	unsigned *ids;          /* owned */
+	size_t nids, ids_cap;
+	struct buf diag;        /* diagnostics framing printed */
+	size_t end_diag_off;    /* those of the call that found the end */
+	bool last;              /* the input ends with this batch */
+	uint64_t raw_bytes;
+};
+
+struct ahead {
+	struct record_reader *rr;       /* borrowed; the thread's */
+	struct rules_scanner *sc;       /* owned */
+	struct batch b[AHEAD_BATCHES];
+	size_t cons;                    /* the batch being handed out */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t ready;           /* a batch was filled */
+	pthread_cond_t freed;           /* a batch was given back, or stop */
+	atomic_bool stop;
+};
+
+/* The same test as the parser's: a '{' ... '}' line. */
+static bool looks_json(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	while (n > i && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
+			 p[n - 1] == '\r'))
+		n--;
+	return n - i >= 2 && p[i] == '{' && p[n - 1] == '}';
+}
+
+/* Frame records into b until it is full or the input ends. */
+static void fill(struct ahead *ah, struct batch *b)
+{
+	b->n = b->pos = b->used = b->nids = 0;
+	b->last = false;
+	buf_clear(&b->diag);
+	diag_capture(&b->diag);
+	while (b->n < AHEAD_ITEMS && b->used < AHEAD_FILL &&
+	       !atomic_load(&ah->stop)) {
+		struct aitem *it = &b->items[b->n];
+		size_t d0 = b->diag.len, n;
+		const unsigned *ids;
+
+		if (record_next(ah->rr, &it->rec) <= 0) {
+			b->last = true;
+			b->end_diag_off = d0;
+			break;
+		}
+		if (it->rec.len > b->cap - b->used) {
+			while (it->rec.len > b->cap - b->used)
+				b->cap *= 2;
+			b->arena = xrealloc(b->arena, b->cap);
+		}
+		memcpy(b->arena + b->used, it->rec.text, it->rec.len);
+		it->text_off = b->used;
+		b->used += it->rec.len;
+		it->json = looks_json(it->rec.text, it->rec.len);
+		ids = rules_scanner_scan(ah->sc, b->arena + it->text_off,
+					 it->rec.len, it->json, &n);
+		if (n > b->ids_cap - b->nids) {
+			while (n > b->ids_cap - b->nids)
+				b->ids_cap *= 2;
+			b->ids = xrealloc(b->ids, b->ids_cap * sizeof(*b->ids));
+		}
+		if (n > 0)
+			memcpy(b->ids + b->nids, ids, n * sizeof(*ids));
+		it->ids_off = b->nids;
+		it->nids = n;
+		b->nids += n;
+		it->diag_off = d0;
+		it->diag_len = b->diag.len - d0;
+		b->n++;
+	}
+	diag_capture(NULL);
+	b->raw_bytes = ah->rr->in->raw_bytes;
+}
+
+static void *run(void *arg)
+{
+	struct ahead *ah = arg;
+	size_t k = 0;
+
+	for (;;) {
+		struct batch *b = &ah->b[k];
+		bool last;
+
+		pthread_mutex_lock(&ah->mu);
+		while (b->ready && !atomic_load(&ah->stop))
+			pthread_cond_wait(&ah->freed, &ah->mu);
+		pthread_mutex_unlock(&ah->mu);
+		if (atomic_load(&ah->stop))
+			break;
+		fill(ah, b);
+		last = b->last;
+		pthread_mutex_lock(&ah->mu);
+		b->ready = true;
+		pthread_cond_signal(&ah->ready);
+		pthread_mutex_unlock(&ah->mu);
+		if (last)
+			break;
+		k = (k + 1) % AHEAD_BATCHES;
+	}
+	return NULL;
+}
+
+static void free_batches(struct ahead *ah)
+{
+	size_t i;
+
+	for (i = 0; i < AHEAD_BATCHES; i++) {
+		free(ah->b[i].arena);
+		free(ah->b[i].items);
+		free(ah->b[i].ids);
+		buf_release(&ah->b[i].diag);
+	}
+}
+
+struct ahead *ahead_start(struct record_reader *rr, struct rules *rs)
+{
+	const char *env = getenv("LOGTRIAGE_THREADS");
+	struct ahead *ah;
+	size_t i;
+
+	if (env != NULL && strcmp(env, "1") == 0)
+		return NULL;
+	ah = xcalloc(1, sizeof(*ah));
+	ah->rr = rr;
+	for (i = 0; i < AHEAD_BATCHES; i++) {
+		struct batch *b = &ah->b[i];
+
+		b->cap = 2 * AHEAD_FILL;
+		b->arena = xmalloc(b->cap);
+		b->items = xcalloc(AHEAD_ITEMS, sizeof(*b->items));
+		b->ids_cap = AHEAD_ITEMS;
+		b->ids = xcalloc(b->ids_cap, sizeof(*b->ids));
+		buf_init(&b->diag);
+	}
+	ah->sc = rules_scanner_new(rs);
+	atomic_init(&ah->stop, false);
+	pthread_mutex_init(&ah->mu, NULL);
+	pthread_cond_init(&ah->ready, NULL);
+	pthread_cond_init(&ah->freed, NULL);
+	if (pthread_create(&ah->thread, NULL, run, ah) != 0) {
+		pthread_mutex_destroy(&ah->mu);
+		pthread_cond_destroy(&ah->ready);
+		pthread_cond_destroy(&ah->freed);
+		rules_scanner_free(ah->sc);
+		free_batches(ah);
+		free(ah);
+		return NULL;
+	}
+	return ah;
+}
+
+int ahead_next(struct ahead *ah, struct ahead_item *it)
+{
+	for (;;) {
+		struct batch *b = &ah->b[ah->cons];
+		const struct aitem *a;
+
+		pthread_mutex_lock(&ah->mu);
+		while (!b->ready)
+			pthread_cond_wait(&ah->ready, &ah->mu);
+		pthread_mutex_unlock(&ah->mu);
+		if (b->pos < b->n) {
+			a = &b->items[b->pos++];
+			it->rec = a->rec;
+			it->rec.text = b->arena + a->text_off;
+			it->ids = b->ids + a->ids_off;
+			it->nids = a->nids;
+			it->json = a->json;
+			it->diag = b->diag.p + a->diag_off;
+			it->diag_len = a->diag_len;
+			it->raw_bytes = b->raw_bytes;
+			return 1;
+		}
+		if (b->last) {
+			memset(it, 0, sizeof(*it));
+			it->diag = b->diag.p + b->end_diag_off;
+			it->diag_len = b->diag.len - b->end_diag_off;
+			b->end_diag_off = b->diag.len;  /* handed out once */
+			it->raw_bytes = b->raw_bytes;
+			return 0;
+		}
+		pthread_mutex_lock(&ah->mu);
+		b->ready = false;
+		pthread_cond_signal(&ah->freed);
+		pthread_mutex_unlock(&ah->mu);
+		ah->cons = (ah->cons + 1) % AHEAD_BATCHES;
+	}
+}
+
+void ahead_stop(struct ahead *ah)
+{
+	if (ah == NULL)
+		return;
+	pthread_mutex_lock(&ah->mu);
+	atomic_store(&ah->stop, true);
+	pthread_cond_broadcast(&ah->freed);
+	pthread_mutex_unlock(&ah->mu);
+	pthread_join(ah->thread, NULL);
+	pthread_mutex_destroy(&ah->mu);
+	pthread_cond_destroy(&ah->ready);
+	pthread_cond_destroy(&ah->freed);
+	rules_scanner_free(ah->sc);
+	free_batches(ah);
+	free(ah);
+}
+
+bool ahead_covers(const struct ahead_item *it, const char *raw, size_t len,
+		  bool json)
+{
+	uintptr_t t = (uintptr_t)it->rec.text, r = (uintptr_t)raw;
+
+	if (it->json != json)
+		return false;
+	if (json)
+		return r == t && len == it->rec.len;
+	return r >= t && len <= it->rec.len && r - t <= it->rec.len - len;
+}
