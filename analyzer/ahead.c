@@ -50,6 +50,7 @@ struct ahead {
 	struct rules_scanner *sc;       /* owned */
 	struct batch b[AHEAD_BATCHES];
 	size_t cons;                    /* the batch being handed out */
+	bool cons_ready;                /* ... known to be filled */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t ready;           /* a batch was filled */
@@ -200,10 +201,13 @@ int ahead_next(struct ahead *ah, struct ahead_item *it)
 		struct batch *b = &ah->b[ah->cons];
 		const struct aitem *a;
 
-		pthread_mutex_lock(&ah->mu);
-		while (!b->ready)
-			pthread_cond_wait(&ah->ready, &ah->mu);
-		pthread_mutex_unlock(&ah->mu);
+		if (!ah->cons_ready) {
+			pthread_mutex_lock(&ah->mu);
+			while (!b->ready)
+				pthread_cond_wait(&ah->ready, &ah->mu);
+			pthread_mutex_unlock(&ah->mu);
+			ah->cons_ready = true;
+		}
 		if (b->pos < b->n) {
 			a = &b->items[b->pos++];
 			it->rec = a->rec;
@@ -229,6 +233,7 @@ int ahead_next(struct ahead *ah, struct ahead_item *it)
 		pthread_cond_signal(&ah->freed);
 		pthread_mutex_unlock(&ah->mu);
 		ah->cons = (ah->cons + 1) % AHEAD_BATCHES;
+		ah->cons_ready = false;
 	}
 }
 
