@@ -1771,12 +1771,23 @@ static size_t json_peek(struct parse_state *st, struct span body)
 	size_t i = 0, k = 0, a;
 
 	while (i < body.len && k < PEEK_BYTES - 5) {
-		char c = body.p[i++];
+		/* the plain run up to the next escape, at once */
+		size_t room = PEEK_BYTES - 5 - k, run = body.len - i;
+		const char *bs;
+		char c;
 
-		if (c != '\\') {
-			o[k++] = c;
+		if (run > room)
+			run = room;
+		bs = memchr(body.p + i, '\\', run);
+		if (bs != body.p + i) {
+			size_t m = bs ? (size_t)(bs - (body.p + i)) : run;
+
+			memcpy(o + k, body.p + i, m);
+			i += m;
+			k += m;
 			continue;
 		}
+		i++;
 		if (i >= body.len)
 			break;
 		c = body.p[i++];
@@ -1808,7 +1819,9 @@ static size_t json_peek(struct parse_state *st, struct span body)
 			o[k++] = c;     /* \" \\ \/ and the rest as they are */
 		}
 	}
-	/* ANSI codes, removed in place */
+	/* ANSI codes, removed in place (most messages have none) */
+	if (memchr(o, '\x1b', k) == NULL)
+		return k;
 	for (i = 0, a = 0; i < k;) {
 		size_t e = o[i] == '\x1b' ? record_ansi_len(o + i, k - i) : 0;
 

@@ -689,11 +689,13 @@ const char *timefmt_kind_name(enum timefmt_kind kind)
 }
 
 /*
- * The prefix cache: the bytes of the last prefix that parsed, with what
- * it parsed to.  A later stamp starting with the same bytes (and, for a
- * preset that reads it, the same default_year) has the same prefix value.
+ * The prefix cache: the bytes of the last two prefixes that parsed, with
+ * what they parsed to (two: a JSON line's own time and the stamp of the
+ * log line in its message alternate). A later stamp starting with the
+ * same bytes (and, for a preset that reads it, the same default_year) has
+ * the same prefix value.
  */
-static struct {
+struct prefix_entry {
 	char bytes[PREFIX_MAX];
 	size_t len;			/* 0: empty */
 	uint64_t word0;			/* bytes[0..7] as loaded by memcpy */
@@ -703,7 +705,10 @@ static struct {
 	int year;			/* default_year, when needs_year */
 	int64_t base;
 	int hour;
-} prefix_cache;
+};
+
+static struct prefix_entry prefix_cache[2];
+static unsigned prefix_victim;		/* the entry the next store takes */
 
 /*
  * Remember prefix s[0..n) of preset ps and its value.  The prefix is also
@@ -713,45 +718,56 @@ static struct {
 static void prefix_store(const char *s, size_t n, const struct preset *ps,
 			 int year, const struct stamp *st)
 {
+	struct prefix_entry *e = &prefix_cache[prefix_victim];
 	unsigned char m[8];
 	size_t i;
 
-	memcpy(prefix_cache.bytes, s, n);
-	memset(prefix_cache.bytes + n, 0, sizeof(prefix_cache.bytes) - n);
+	prefix_victim ^= 1;
+	memcpy(e->bytes, s, n);
+	memset(e->bytes + n, 0, sizeof(e->bytes) - n);
 	for (i = 0; i < 8; i++)
 		m[i] = 8 + i < n ? 0xff : 0;
-	memcpy(&prefix_cache.mask1, m, 8);
-	memcpy(&prefix_cache.word0, prefix_cache.bytes, 8);
-	memcpy(&prefix_cache.word1, prefix_cache.bytes + 8, 8);
-	prefix_cache.word1 &= prefix_cache.mask1;
-	prefix_cache.len = n;
-	prefix_cache.preset = ps;
-	prefix_cache.year = year;
-	prefix_cache.base = st->base;
-	prefix_cache.hour = st->hour;
+	memcpy(&e->mask1, m, 8);
+	memcpy(&e->word0, e->bytes, 8);
+	memcpy(&e->word1, e->bytes + 8, 8);
+	e->word1 &= e->mask1;
+	e->len = n;
+	e->preset = ps;
+	e->year = year;
+	e->base = st->base;
+	e->hour = st->hour;
 }
 
 /*
- * True when s starts with the cached prefix and the cached value holds
- * for default_year.  Compares two 8-byte words (plus byte 16 for CLF)
- * instead of calling memcmp; inputs under 16 bytes just miss.
+ * The cached entry whose prefix s starts with and whose value holds for
+ * default_year, or NULL. Compares two 8-byte words (plus byte 16 for
+ * CLF) instead of calling memcmp; inputs under 16 bytes just miss.
  */
-static bool prefix_cached(const char *s, size_t len, int year)
+static const struct prefix_entry *prefix_cached(const char *s, size_t len,
+						int year)
 {
-	uint64_t a;
-	uint64_t b;
+	uint64_t a, b;
+	unsigned k;
 
-	if (len < 16 || len < prefix_cache.len || prefix_cache.len == 0)
-		return false;
+	if (len < 16)
+		return NULL;
 	memcpy(&a, s, 8);
 	memcpy(&b, s + 8, 8);
-	if (((a ^ prefix_cache.word0) |
-	     ((b & prefix_cache.mask1) ^ prefix_cache.word1)) != 0)
-		return false;
-	if (prefix_cache.len > 16 &&
-	    memcmp(s + 16, prefix_cache.bytes + 16, prefix_cache.len - 16) != 0)
-		return false;
-	return !prefix_cache.preset->needs_year || prefix_cache.year == year;
+	for (k = 0; k < 2; k++) {
+		const struct prefix_entry *e = &prefix_cache[k];
+
+		if (e->len == 0 || len < e->len ||
+		    ((a ^ e->word0) | ((b & e->mask1) ^ e->word1)) != 0)
+			continue;
+		if (e->len > 16 &&
+		    memcmp(s + 16, e->bytes + 16, e->len - 16) != 0)
+			continue;
+		if (e->preset->needs_year && e->year != year)
+			continue;
+		prefix_victim = k ^ 1;
+		return e;
+	}
+	return NULL;
 }
 
 static const struct timefmt_opts no_opts;
@@ -761,6 +777,7 @@ enum timefmt_kind timefmt_parse(const char *s, size_t len,
 				size_t *used)
 {
 	const struct preset *ps;
+	const struct prefix_entry *pe;
 	struct stamp st;
 	size_t n = 0;
 	int64_t t;
@@ -769,11 +786,11 @@ enum timefmt_kind timefmt_parse(const char *s, size_t len,
 	if (o == NULL)
 		o = &no_opts;
 	tz = opts_zone(o);
-	if (prefix_cached(s, len, o->default_year)) {
-		ps = prefix_cache.preset;
-		st.base = prefix_cache.base;
-		st.hour = prefix_cache.hour;
-		n = prefix_cache.len;
+	if ((pe = prefix_cached(s, len, o->default_year)) != NULL) {
+		ps = pe->preset;
+		st.base = pe->base;
+		st.hour = pe->hour;
+		n = pe->len;
 	} else {
 		for (ps = presets; ps < presets + ARRAY_SIZE(presets); ps++) {
 			n = ps->prefix(s, len, o->default_year, &st);
@@ -794,7 +811,7 @@ enum timefmt_kind timefmt_parse(const char *s, size_t len,
 
 void timefmt_reset(void)
 {
-	prefix_cache.len = 0;
+	prefix_cache[0].len = prefix_cache[1].len = 0;
 	zone_restore();
 	zone.hour_ok = false;
 }
