@@ -147,6 +147,11 @@ build/fuzz/bin/fuzz_%: build/fuzz/obj/fuzz_%.o $(FUZZ_OBJS)
 	@mkdir -p build/fuzz/bin
 	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
+# The browser test's screenshot checker (tests/browser: blank or not).
+build/browser/pngcheck: tests/browser/pngcheck.c | pkgcheck
+	@mkdir -p build/browser
+	$(QUIET_LINK)$(CC) $(CPPFLAGS) -std=c11 $(WARN) -O2 $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS) $(LDLIBS)
+
 # Fault injection: the preload shim, and the allocation-failure build
 # (only diag.c differs: -DLOGTRIAGE_FAULTS adds the countdown).
 build/fault/libfault.so: tests/fault/faultinject.c
@@ -176,7 +181,7 @@ demo: deps
 
 check-build:
 	@$(MAKE) --no-print-directory DEVELOPER=1 logtriage build/logtriage-san $(UNIT_BINS) \
-		$(FUZZ_REPLAY_BINS) $(FAULT_BINS)
+		$(FUZZ_REPLAY_BINS) $(FAULT_BINS) build/browser/pngcheck
 
 check: deps
 	@$(MAKE) --no-print-directory check-build

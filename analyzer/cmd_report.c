@@ -1,9 +1,10 @@
 /*
  * cmd_report.c - 'logtriage report': detect the incidents over the
- * stored events, then write a report per incident (Markdown or JSON,
- * with gnuplot charts) and, with --learnings, upsert its entry in
- * .learnings/INCIDENTS.md. Reports are written before INCIDENTS.md is
- * touched, so a failure leaves that file as it was.
+ * stored events, then write a report per incident (Markdown, JSON or a
+ * self-contained HTML page with an index page, with gnuplot charts)
+ * and, with --learnings, upsert its entry in .learnings/INCIDENTS.md.
+ * Reports are written before INCIDENTS.md is touched, so a failure
+ * leaves that file as it was.
  */
 #include "common.h"
 #include "cmd.h"
@@ -15,6 +16,7 @@
 #include "learnings.h"
 #include "redact.h"
 #include "report.h"
+#include "report_html.h"
 #include "rules.h"
 #include "store.h"
 #include "timefmt.h"
@@ -23,7 +25,8 @@
 
 static const char report_usage[] =
 "usage: logtriage report [--db FILE] [--incident ID | --since T --until T]\n"
-"                        [--out DIR] [--format md|json] [--charts png|svg|none]\n"
+"                        [--out DIR] [--format md|json|html]\n"
+"                        [--charts png|svg|none]\n"
 "                        [--learnings [FILE]] [--gap DUR] [--rules DIR]\n"
 "\n"
 "Detect the incidents over the stored events (symptoms at warning or\n"
@@ -43,8 +46,12 @@ static const char report_usage[] =
 "                     24h (that long ago), now, or @EPOCH\n"
 "  --out DIR          folder of the reports (default: reports), created\n"
 "                     when missing\n"
-"  --format FMT       'md' (default) or 'json'\n"
-"  --charts FMT       'png' (default, gnuplot's pngcairo), 'svg' or 'none'\n"
+"  --format FMT       'md' (default), 'json', or 'html': one page per\n"
+"                     incident that needs no other file (charts inlined\n"
+"                     as SVG, no script; prints), and index.html listing\n"
+"                     the incidents unless --incident is given\n"
+"  --charts FMT       'png' (default, gnuplot's pngcairo), 'svg' or 'none';\n"
+"                     with --format html 'svg' (default) or 'none'\n"
 "  --learnings[=FILE] upsert the entries into FILE (default:\n"
 "                     .learnings/INCIDENTS.md, created with its folder);\n"
 "                     charts go to the 'charts' folder beside it\n"
@@ -64,7 +71,8 @@ static const char report_usage[] =
 "Examples:\n"
 "  logtriage analyze incident_logs.txt && logtriage report --learnings\n"
 "  logtriage report --incident inc-20260224-1015-3f2a9c --charts svg\n"
-"  logtriage report --since 2026-02-24 --until 2026-02-25 --format json\n";
+"  logtriage report --since 2026-02-24 --until 2026-02-25 --format json\n"
+"  logtriage report --since 24h --format html --out /srv/www/incidents\n";
 
 struct report_run {
 	const char *db_path;
@@ -76,6 +84,8 @@ struct report_run {
 	int64_t since, until;
 	int64_t gap_ms;
 	bool json;
+	bool html;
+	bool charts_given;              /* --charts was on the command line */
 	enum chart_format charts;
 	bool quiet;
 	/* state */
@@ -83,6 +93,8 @@ struct report_run {
 	struct store *st;
 	struct redact *red;
 	bool gnuplot_failed, gnuplot_missing;
+	bool html_failed;               /* a chart left out of a page */
+	struct report_html_index index; /* --format html: the index page */
 	struct learnings_entry *entries;
 	size_t nentries;
 	char **texts;                   /* owned strings behind entries */
@@ -151,15 +163,18 @@ static int parse_args(struct report_run *r, int argc, char **argv)
 		case OPT_OUT: r->out_dir = optarg; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "md") != 0 &&
-			    strcmp(optarg, "json") != 0)
+			    strcmp(optarg, "json") != 0 &&
+			    strcmp(optarg, "html") != 0)
 				return usage_error("unknown format", optarg);
 			r->json = strcmp(optarg, "json") == 0;
+			r->html = strcmp(optarg, "html") == 0;
 			break;
 		case OPT_CHARTS:
 			f = chart_format_parse(optarg);
 			if (f < 0)
 				return usage_error("unknown chart format", optarg);
 			r->charts = (enum chart_format)f;
+			r->charts_given = true;
 			break;
 		case OPT_LEARNINGS:
 			/* "--learnings FILE" as well as "--learnings=FILE" */
@@ -205,6 +220,14 @@ static int parse_args(struct report_run *r, int argc, char **argv)
 	if (r->incident && (r->has_since || r->has_until)) {
 		error("--incident and --since/--until exclude each other; see "
 		      "'logtriage report --help'");
+		return EXIT_USAGE;
+	}
+	if (r->html && !r->charts_given) {
+		r->charts = CHART_FORMAT_SVG;
+	} else if (r->html && r->charts == CHART_FORMAT_PNG) {
+		error("HTML reports inline their charts as SVG: use --charts "
+		      "svg or none with --format html; see 'logtriage report "
+		      "--help'");
 		return EXIT_USAGE;
 	}
 	if (r->has_since && r->has_until && r->until <= r->since) {
@@ -303,8 +326,13 @@ static int report_one(struct report_run *r, const struct incident_summary *s)
 	o.charts = &cs;
 	o.chart_prefix = "";
 	o.chart_dir = r->out_dir;
+	o.index_link = r->incident == NULL;
 	buf_init(&text);
-	if (r->json) {
+	if (r->html) {
+		if (report_html_render(&a, &o, &text) < 0)
+			r->html_failed = true;
+		report_html_index_add(&r->index, &a);
+	} else if (r->json) {
 		if (report_json_render(&a, &o, &text) < 0) {
 			error("%s: cannot build the JSON report", s->id);
 			buf_release(&text);
@@ -314,7 +342,8 @@ static int report_one(struct report_run *r, const struct incident_summary *s)
 	} else {
 		report_md_render(&a, &o, &text);
 	}
-	snprintf(name, sizeof(name), "%s.%s", s->id, r->json ? "json" : "md");
+	snprintf(name, sizeof(name), "%s.%s", s->id, r->json ? "json" :
+		 r->html ? "html" : "md");
 	path = join_path(r->out_dir, name);
 	rc = learnings_write_atomic(path, text.p, text.len, 0);
 	buf_release(&text);
@@ -383,6 +412,48 @@ static int report_one(struct report_run *r, const struct incident_summary *s)
 	return EXIT_OK;
 }
 
+/* The period of the run in words, for the index page. */
+static void period_words(const struct report_run *r, struct buf *out)
+{
+	char t1[TIMEFMT_BUF_SIZE], t2[TIMEFMT_BUF_SIZE];
+
+	if (r->has_since)
+		timefmt_format(r->since, t1, sizeof(t1));
+	if (r->has_until)
+		timefmt_format(r->until, t2, sizeof(t2));
+	if (r->has_since && r->has_until)
+		buf_addf(out, "from %s to %s UTC", t1, t2);
+	else if (r->has_since)
+		buf_addf(out, "since %s UTC", t1);
+	else if (r->has_until)
+		buf_addf(out, "until %s UTC", t2);
+	else
+		buf_adds(out, "all time");
+}
+
+/* Write DIR/index.html: the incidents of the run, linked. Return an exit
+ * code. */
+static int write_index(struct report_run *r)
+{
+	struct buf period, page;
+	char *path;
+	int rc;
+
+	buf_init(&period);
+	buf_init(&page);
+	period_words(r, &period);
+	report_html_index_render(&r->index, r->db_path, period.p, &page);
+	path = join_path(r->out_dir, "index.html");
+	rc = learnings_write_atomic(path, page.p, page.len, 0);
+	if (rc == 0 && !r->quiet)
+		printf("index  %s  (%zu incident%s)\n", path, r->index.n,
+		       r->index.n == 1 ? "" : "s");
+	free(path);
+	buf_release(&page);
+	buf_release(&period);
+	return rc < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
 static void run_release(struct report_run *r)
 {
 	size_t i;
@@ -391,6 +462,7 @@ static void run_release(struct report_run *r)
 		free(r->texts[i]);
 	free(r->texts);
 	free(r->entries);
+	report_html_index_release(&r->index);
 	redact_free(r->red);
 	store_close(r->st);
 	rules_free(r->rs);
@@ -410,19 +482,22 @@ int cmd_report(int argc, char **argv)
 	r.out_dir = "reports";
 	r.gap_ms = INCIDENTS_GAP_DEFAULT_MS;
 	r.charts = CHART_FORMAT_PNG;
+	report_html_index_init(&r.index);
 	rc = parse_args(&r, argc, argv);
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK) {
+		report_html_index_release(&r.index);
 		return rc < 0 ? EXIT_OK : rc;
+	}
 	r.rs = rules_new();
 	if (rules_load_builtin(r.rs) < 0 ||
 	    (r.rules_dir && rules_load_dir(r.rs, r.rules_dir) < 0) ||
 	    rules_compile(r.rs, false) < 0) {
-		rules_free(r.rs);
+		run_release(&r);
 		return EXIT_RULES;
 	}
 	rc = cmd_open_existing_db(&r.st, r.db_path);
 	if (rc != EXIT_OK) {
-		rules_free(r.rs);
+		run_release(&r);
 		return rc;
 	}
 	store_redact_key(r.st, key);
@@ -459,6 +534,8 @@ int cmd_report(int argc, char **argv)
 	for (i = 0; i < l.n && status == EXIT_OK; i++)
 		if (selected(&r, &l.v[i]))
 			status = report_one(&r, &l.v[i]);
+	if (status == EXIT_OK && r.html && r.incident == NULL)
+		status = write_index(&r);
 	if (status == EXIT_OK && r.learnings) {
 		size_t added, updated;
 
@@ -470,7 +547,7 @@ int cmd_report(int argc, char **argv)
 			       r.learnings, added, added == 1 ? "y" : "ies",
 			       updated);
 	}
-	if (status == EXIT_OK && r.gnuplot_failed)
+	if (status == EXIT_OK && (r.gnuplot_failed || r.html_failed))
 		status = EXIT_RUNTIME;
 out:
 	incident_list_release(&l);

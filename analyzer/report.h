@@ -1,7 +1,13 @@
 /*
  * report.h - stage 6 writers: the incident report as Markdown
- * (report_md.c) and as one JSON document (report_json.c), both from a
- * struct agg (agg.h), plus the Markdown escaping that learnings.c shares.
+ * (report_md.c), as a self-contained HTML page (report_html.c) and as
+ * one JSON document (report_json.c), all from a struct agg (agg.h), plus
+ * the Markdown escaping that learnings.c shares.
+ *
+ * The words of the report are written once, in report_md.c
+ * (report_render), through a struct report_sink that turns them into a
+ * format: Markdown (report_md.c) or HTML (report_html.c). So both say
+ * the same, section for section.
  *
  * The Markdown follows the shape postmortem templates settled on
  * (Summary, Impact, Root cause, Trigger, Detection, Resolution, Timeline,
@@ -18,6 +24,7 @@
 #include "common.h"
 #include "buf.h"
 #include "chart.h"
+#include "rules.h"
 
 struct agg;
 
@@ -44,8 +51,104 @@ struct report_opts {
 	const char *chart_prefix;       /* before image file names in links:
 					   "" or "charts/" */
 	const char *chart_dir;          /* where the files are, for the
-					   "draw them yourself" hint */
+					   "draw them yourself" hint (and
+					   where HTML reads the SVG charts) */
+	bool index_link;                /* HTML: link to index.html */
 };
+
+/*
+ * Kinds of list:
+ *   REPORT_LIST_BULLET   "- item"
+ *   REPORT_LIST_ORDERED  "1. item"
+ *   REPORT_LIST_TASKS    "- [ ] item": action items, unticked
+ */
+enum report_list {
+	REPORT_LIST_BULLET = 0,
+	REPORT_LIST_ORDERED,
+	REPORT_LIST_TASKS,
+};
+
+struct report_sink;
+
+/*
+ * What a format does with each piece of a report. report_render() calls
+ * them in document order; blocks never nest except items in a list and
+ * cells in a row. Inline calls (prose, text, code, severity) come inside
+ * a heading, a paragraph, an item, a cell, a quote or the footer.
+ */
+struct report_sink_ops {
+	/*
+	 * Words of logtriage (never from a log or a rule file): `code`
+	 * and **strong** are marked as in Markdown; **...** may span
+	 * calls, `...` may not.
+	 */
+	void (*prose)(struct report_sink *s, const char *words);
+	/* Text from a log or a rule: p[0..n), capped at max bytes (0: no
+	 * cap) on a UTF-8 boundary with "..." appended. */
+	void (*text)(struct report_sink *s, const char *p, size_t n,
+		     size_t max);
+	/* An inline code span (in_table: it sits in a table cell, or in a
+	 * Markdown context that escapes '|' the same way). */
+	void (*code)(struct report_sink *s, const char *text, bool in_table);
+	/* A severity, as a word (and, where the format can, a mark). */
+	void (*severity)(struct report_sink *s, enum rule_sev sev);
+	/* Headings: level 1 the title; anchor names a level 2 section
+	 * ("summary"; NULL below level 2). */
+	void (*heading_begin)(struct report_sink *s, int level,
+			      const char *anchor);
+	void (*heading_end)(struct report_sink *s, int level);
+	void (*para_begin)(struct report_sink *s);
+	void (*para_end)(struct report_sink *s);
+	/* A new line inside a paragraph. */
+	void (*line_break)(struct report_sink *s);
+	void (*list_begin)(struct report_sink *s, enum report_list kind);
+	/* number counts from 1 in an ordered list (ignored otherwise). */
+	void (*item_begin)(struct report_sink *s, size_t number);
+	void (*item_end)(struct report_sink *s);
+	void (*list_end)(struct report_sink *s);
+	/*
+	 * A table: heads is NULL-terminated, align has one letter per
+	 * column: 'l' left, 'r' right (numbers), 'n' left and not wrapped
+	 * where the format wraps (times). Rows are row_begin, cells
+	 * separated by cell_next, row_end.
+	 */
+	void (*table_begin)(struct report_sink *s, const char *const *heads,
+			    const char *align);
+	void (*row_begin)(struct report_sink *s);
+	void (*cell_next)(struct report_sink *s);
+	void (*row_end)(struct report_sink *s);
+	void (*table_end)(struct report_sink *s);
+	void (*quote_begin)(struct report_sink *s);
+	void (*quote_end)(struct report_sink *s);
+	/* Verbatim lines (commands, log records): body[0..n), info says
+	 * what they are ("sh", "text"), gutter goes before each line where
+	 * the format indents (report_md_fence). */
+	void (*fence)(struct report_sink *s, const char *info,
+		      const char *body, size_t n, const char *gutter);
+	/* Chart k of incident id, drawn (struct chart_set.drawn). */
+	void (*chart)(struct report_sink *s, const char *id,
+		      enum chart_kind k);
+	/* The closing line of a report file. */
+	void (*footer_begin)(struct report_sink *s);
+	void (*footer_end)(struct report_sink *s);
+};
+
+struct report_sink {
+	const struct report_sink_ops *ops;
+	struct buf *out;                /* borrowed: where the format goes */
+	const struct report_opts *o;    /* borrowed */
+	const char *format;             /* "md" or "html": what --format
+					   writes the report again */
+	enum report_list list;          /* the list open now */
+	bool in_table;                  /* between table_begin and _end */
+};
+
+/*
+ * Write the report of a through s (its words, in its order of
+ * sections). report_md_render and report_html_render call it.
+ */
+void report_render(const struct agg *a, const struct report_opts *o,
+		   struct report_sink *s);
 
 /* Append the Markdown of a to out. */
 void report_md_render(const struct agg *a, const struct report_opts *o,

@@ -3,11 +3,14 @@
  * postmortem (Summary, Impact, Root cause, Trigger, Detection,
  * Resolution, Timeline, Action items, Lessons learned), filled with what
  * the logs prove and "unknown" where they cannot tell. Every byte that
- * comes from a log is escaped or fenced (report.h says how).
+ * comes from a log is escaped or fenced (report.h says how). The words
+ * and sections (report_render) go through a sink, so that the HTML
+ * writer (report_html.c) says the same; the Markdown sink is here.
  */
 #include "common.h"
 #include "report.h"
 #include "agg.h"
+#include "diag.h"
 #include "timefmt.h"
 
 /* ---- escaping ------------------------------------------------------- */
@@ -166,33 +169,6 @@ void report_md_fence(struct buf *out, const char *info, const char *body,
 	buf_addch(out, '\n');
 }
 
-/*
- * Text written by people (rule titles, remedies): inline code spans
- * written as `...` stay code; everything else is escaped as log text.
- */
-static void md_rule_text(struct buf *out, const char *s)
-{
-	const char *p = s;
-
-	while (*p) {
-		const char *tick = strchr(p, '`');
-		const char *close = tick ? strchr(tick + 1, '`') : NULL;
-
-		if (tick == NULL || close == NULL) {
-			report_md_text(out, p, strlen(p), 0);
-			return;
-		}
-		report_md_text(out, p, (size_t)(tick - p), 0);
-		{
-			char *code = xmemdup(tick + 1, (size_t)(close - tick - 1));
-
-			report_md_code(out, code, true);
-			free(code);
-		}
-		p = close + 1;
-	}
-}
-
 void report_shell_word(struct buf *out, const char *s)
 {
 	const char *p;
@@ -215,17 +191,299 @@ void report_shell_word(struct buf *out, const char *s)
 	buf_addch(out, '\'');
 }
 
+
+/* ---- the Markdown sink ------------------------------------------------ */
+
+static void md_prose(struct report_sink *s, const char *words)
+{
+	buf_adds(s->out, words);
+}
+
+static void md_text(struct report_sink *s, const char *p, size_t n,
+		    size_t max)
+{
+	report_md_text(s->out, p, n, max);
+}
+
+static void md_code(struct report_sink *s, const char *text, bool in_table)
+{
+	report_md_code(s->out, text, in_table);
+}
+
+static void md_severity(struct report_sink *s, enum rule_sev sev)
+{
+	buf_adds(s->out, rules_sev_name(sev));
+}
+
+static void md_heading_begin(struct report_sink *s, int level,
+			     const char *anchor)
+{
+	int i;
+
+	(void)anchor;
+	for (i = 0; i < level; i++)
+		buf_addch(s->out, '#');
+	buf_addch(s->out, ' ');
+}
+
+static void md_heading_end(struct report_sink *s, int level)
+{
+	(void)level;
+	buf_adds(s->out, "\n\n");
+}
+
+static void md_nothing(struct report_sink *s)
+{
+	(void)s;
+}
+
+static void md_para_end(struct report_sink *s)
+{
+	buf_adds(s->out, "\n\n");
+}
+
+static void md_newline(struct report_sink *s)
+{
+	buf_addch(s->out, '\n');
+}
+
+static void md_list_begin(struct report_sink *s, enum report_list kind)
+{
+	s->list = kind;
+}
+
+static void md_item_begin(struct report_sink *s, size_t number)
+{
+	if (s->list == REPORT_LIST_ORDERED)
+		buf_addf(s->out, "%zu. ", number);
+	else if (s->list == REPORT_LIST_TASKS)
+		buf_adds(s->out, "- [ ] ");
+	else
+		buf_adds(s->out, "- ");
+}
+
+static void md_table_begin(struct report_sink *s, const char *const *heads,
+			   const char *align)
+{
+	size_t i;
+
+	for (i = 0; heads[i]; i++)
+		buf_addf(s->out, "| %s ", heads[i]);
+	buf_adds(s->out, "|\n");
+	for (i = 0; heads[i]; i++)
+		buf_adds(s->out, align[i] == 'r' ? "|---:" : "|---");
+	buf_adds(s->out, "|\n");
+	s->in_table = true;
+}
+
+static void md_row_begin(struct report_sink *s)
+{
+	buf_adds(s->out, "| ");
+}
+
+static void md_cell_next(struct report_sink *s)
+{
+	buf_adds(s->out, " | ");
+}
+
+static void md_row_end(struct report_sink *s)
+{
+	buf_adds(s->out, " |\n");
+}
+
+static void md_table_end(struct report_sink *s)
+{
+	buf_addch(s->out, '\n');
+	s->in_table = false;
+}
+
+static void md_quote_begin(struct report_sink *s)
+{
+	buf_adds(s->out, "> ");
+}
+
+static void md_fence(struct report_sink *s, const char *info,
+		     const char *body, size_t n, const char *gutter)
+{
+	report_md_fence(s->out, info, body, n, gutter);
+	buf_addch(s->out, '\n');
+}
+
+static void md_chart(struct report_sink *s, const char *id, enum chart_kind k)
+{
+	char name[96];
+
+	chart_file_name(id, k, chart_format_ext(s->o->charts->format), name,
+			sizeof(name));
+	buf_addf(s->out, "![%s](%s%s)\n\n", chart_kind_title(k),
+		 s->o->chart_prefix, name);
+}
+
+static void md_footer_begin(struct report_sink *s)
+{
+	buf_adds(s->out, "---\n\n");
+}
+
+static const struct report_sink_ops md_ops = {
+	.prose = md_prose,
+	.text = md_text,
+	.code = md_code,
+	.severity = md_severity,
+	.heading_begin = md_heading_begin,
+	.heading_end = md_heading_end,
+	.para_begin = md_nothing,
+	.para_end = md_para_end,
+	.line_break = md_newline,
+	.list_begin = md_list_begin,
+	.item_begin = md_item_begin,
+	.item_end = md_newline,
+	.list_end = md_newline,
+	.table_begin = md_table_begin,
+	.row_begin = md_row_begin,
+	.cell_next = md_cell_next,
+	.row_end = md_row_end,
+	.table_end = md_table_end,
+	.quote_begin = md_quote_begin,
+	.quote_end = md_para_end,
+	.fence = md_fence,
+	.chart = md_chart,
+	.footer_begin = md_footer_begin,
+	.footer_end = md_newline,
+};
+
+static void md_sink_init(struct report_sink *s, const struct report_opts *o,
+			 struct buf *out)
+{
+	memset(s, 0, sizeof(*s));
+	s->ops = &md_ops;
+	s->out = out;
+	s->o = o;
+	s->format = "md";
+}
+
 /* ---- pieces --------------------------------------------------------- */
 
-/* "#", "##"...: the heading for level (1 = title) in this mode. */
-static void heading(struct buf *out, const struct report_opts *o, int level,
-		    const char *text)
+static void say(struct report_sink *s, const char *words)
 {
-	int i, n = level + (o->mode == REPORT_MD_ENTRY ? 1 : 0);
+	s->ops->prose(s, words);
+}
 
-	for (i = 0; i < n; i++)
-		buf_addch(out, '#');
-	buf_addf(out, " %s\n\n", text);
+/* printf-style prose: numbers, times and durations in our words. */
+__attribute__((format(printf, 2, 3)))
+static void sayf(struct report_sink *s, const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		BUG("vsnprintf failed on '%s'", fmt);
+	buf_init(&b);
+	buf_grow(&b, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b.p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b.len = (size_t)n;
+	say(s, b.p);
+	buf_release(&b);
+}
+
+/* Text from a log or a rule, NUL-terminated. */
+static void text(struct report_sink *s, const char *p, size_t max)
+{
+	s->ops->text(s, p, strlen(p), max);
+}
+
+static void code(struct report_sink *s, const char *t, bool in_table)
+{
+	s->ops->code(s, t, in_table);
+}
+
+static void rule_code(struct report_sink *s, const char *id)
+{
+	code(s, id, true);
+}
+
+/*
+ * Text written by people (rule titles, remedies): inline code spans
+ * written as `...` stay code; everything else is text.
+ */
+static void rule_text(struct report_sink *s, const char *str)
+{
+	const char *p = str;
+
+	while (*p) {
+		const char *tick = strchr(p, '`');
+		const char *close = tick ? strchr(tick + 1, '`') : NULL;
+		char *c;
+
+		if (tick == NULL || close == NULL) {
+			text(s, p, 0);
+			return;
+		}
+		s->ops->text(s, p, (size_t)(tick - p), 0);
+		c = xmemdup(tick + 1, (size_t)(close - tick - 1));
+		code(s, c, true);
+		free(c);
+		p = close + 1;
+	}
+}
+
+/* A heading of level (1 = title) in this mode, and its end. */
+static void head_begin(struct report_sink *s, const struct report_opts *o,
+		       int level, const char *anchor)
+{
+	s->ops->heading_begin(s, level + (o->mode == REPORT_MD_ENTRY ? 1 : 0),
+			      anchor);
+}
+
+static void head_end(struct report_sink *s, const struct report_opts *o,
+		     int level)
+{
+	s->ops->heading_end(s, level + (o->mode == REPORT_MD_ENTRY ? 1 : 0));
+}
+
+/* A heading of fixed words. */
+static void heading(struct report_sink *s, const struct report_opts *o,
+		    int level, const char *anchor, const char *words)
+{
+	head_begin(s, o, level, anchor);
+	say(s, words);
+	head_end(s, o, level);
+}
+
+/* A paragraph of fixed words. */
+static void para(struct report_sink *s, const char *words)
+{
+	s->ops->para_begin(s);
+	say(s, words);
+	s->ops->para_end(s);
+}
+
+static void item_begin(struct report_sink *s, size_t number)
+{
+	s->ops->item_begin(s, number);
+}
+
+static void item_end(struct report_sink *s)
+{
+	s->ops->item_end(s);
+}
+
+/* An item of fixed words. */
+static void item(struct report_sink *s, const char *words)
+{
+	item_begin(s, 0);
+	say(s, words);
+	item_end(s);
+}
+
+static void cell(struct report_sink *s)
+{
+	s->ops->cell_next(s);
 }
 
 /* The day (epoch ms of its midnight) of the incident's first event. */
@@ -276,7 +534,7 @@ static const char *when_full(const struct agg *a, size_t i, char *out,
 }
 
 /* `file:line` of event i. */
-static void where(struct buf *out, const struct agg *a, size_t i,
+static void where(struct report_sink *s, const struct agg *a, size_t i,
 		  bool in_table)
 {
 	struct buf w;
@@ -284,33 +542,27 @@ static void where(struct buf *out, const struct agg *a, size_t i,
 	buf_init(&w);
 	buf_addf(&w, "%s:%" PRIu64, a->sources[a->ev[i].source].name,
 		 a->ev[i].pos.line_no);
-	report_md_code(out, w.p, in_table);
+	code(s, w.p, in_table);
 	buf_release(&w);
 }
 
-static void rule_code(struct buf *out, const char *id)
+static const char *rule_title(const struct agg_symptom *sy)
 {
-	report_md_code(out, id, true);
+	return sy->rule ? sy->rule->title : "rule not loaded";
 }
 
-static const char *rule_title(const struct agg_symptom *s)
-{
-	return s->rule ? s->rule->title : "rule not loaded";
-}
-
-static void guide_text(struct buf *out, const struct rule *r)
+static void guide_text(struct report_sink *s, const struct rule *r)
 {
 	if (r == NULL) {
-		buf_adds(out, "unknown");
+		say(s, "unknown");
 		return;
 	}
-	if (strcmp(r->guide_section, "rollback") == 0)
-		md_rule_text(out, r->guide_title);
-	else {
-		report_md_text(out, r->guide_section, strlen(r->guide_section),
-			       0);
-		buf_addch(out, ' ');
-		md_rule_text(out, r->guide_title);
+	if (strcmp(r->guide_section, "rollback") == 0) {
+		rule_text(s, r->guide_title);
+	} else {
+		text(s, r->guide_section, 0);
+		say(s, " ");
+		rule_text(s, r->guide_title);
 	}
 }
 
@@ -341,93 +593,106 @@ static size_t nsymptoms(const struct agg *a)
 
 /* ---- sections ------------------------------------------------------- */
 
-static void sec_title(struct buf *out, const struct agg *a,
+static void sec_title(struct report_sink *s, const struct agg *a,
 		      const struct report_opts *o)
 {
-	struct buf t;
 	char t1[48], t2[48], d[32];
 	size_t i, shown = 0;
 
-	buf_init(&t);
-	report_md_text(&t, a->title, strlen(a->title), 0);
-	heading(out, o, 1, t.p);
-	buf_release(&t);
-	buf_adds(out, "- **Incident:** ");
-	report_md_code(out, a->id, false);
-	buf_adds(out, "\n- **Window (UTC):** ");
+	head_begin(s, o, 1, NULL);
+	text(s, a->title, 0);
+	head_end(s, o, 1);
+	s->ops->list_begin(s, REPORT_LIST_BULLET);
+	item_begin(s, 0);
+	say(s, "**Incident:** ");
+	code(s, a->id, false);
+	item_end(s);
+	item_begin(s, 0);
+	say(s, "**Window (UTC):** ");
 	if (a->has_ts) {
 		when_full(a, a->first, t1, sizeof(t1));
 		when(a, a->last, t2, sizeof(t2));
-		buf_addf(out, "%s to %s (%s)", t1, t2,
-			 agg_duration(a->ev[a->last].pos.ts -
-				      a->ev[a->first].pos.ts, d, sizeof(d)));
+		sayf(s, "%s to %s (%s)", t1, t2,
+		     agg_duration(a->ev[a->last].pos.ts -
+				  a->ev[a->first].pos.ts, d, sizeof(d)));
 	} else {
-		buf_addf(out, "unknown: the logs carry no timestamps (lines %"
-			 PRIu64 " to %" PRIu64 ")", a->ev[a->first].pos.line_no,
-			 a->ev[a->last].pos.line_no);
+		sayf(s, "unknown: the logs carry no timestamps (lines %" PRIu64
+		     " to %" PRIu64 ")", a->ev[a->first].pos.line_no,
+		     a->ev[a->last].pos.line_no);
 	}
-	buf_addf(out, "\n- **Severity:** %s\n- **Sources:** ",
-		 rules_sev_name(a->severity));
+	item_end(s);
+	item_begin(s, 0);
+	say(s, "**Severity:** ");
+	s->ops->severity(s, a->severity);
+	item_end(s);
+	item_begin(s, 0);
+	say(s, "**Sources:** ");
 	for (i = 0; i < a->nsources; i++) {
 		if (a->sources[i].events == 0)
 			continue;
 		if (shown++)
-			buf_adds(out, ", ");
-		report_md_code(out, a->sources[i].name, false);
-		buf_addf(out, " (%" PRIu64 " event%s)", a->sources[i].events,
-			 a->sources[i].events == 1 ? "" : "s");
+			say(s, ", ");
+		code(s, a->sources[i].name, false);
+		sayf(s, " (%" PRIu64 " event%s)", a->sources[i].events,
+		     a->sources[i].events == 1 ? "" : "s");
 	}
-	buf_adds(out, "\n- **Root cause:** ");
+	item_end(s);
+	item_begin(s, 0);
+	say(s, "**Root cause:** ");
 	if (a->cause.root != SIZE_MAX) {
-		rule_code(out, a->sym[a->cause.root].rule_id);
-		buf_adds(out, " ");
-		md_rule_text(out, rule_title(&a->sym[a->cause.root]));
+		rule_code(s, a->sym[a->cause.root].rule_id);
+		say(s, " ");
+		rule_text(s, rule_title(&a->sym[a->cause.root]));
 		if (a->cause.verdict == INCIDENT_ONE_CAUSE)
-			buf_adds(out, " (probable)");
+			say(s, " (probable)");
 	} else {
-		buf_addf(out, "not established: %zu unconnected chains",
-			 a->cause.nchains);
+		sayf(s, "not established: %zu unconnected chains",
+		     a->cause.nchains);
 	}
-	buf_adds(out, "\n- **Trigger:** ");
+	item_end(s);
+	item_begin(s, 0);
+	say(s, "**Trigger:** ");
 	if (a->trigger != SIZE_MAX) {
 		char g[48];
 
-		rule_code(out, a->ev[a->trigger].rule_id);
-		buf_addf(out, " at %s", when(a, a->trigger, t1, sizeof(t1)));
+		rule_code(s, a->ev[a->trigger].rule_id);
+		sayf(s, " at %s", when(a, a->trigger, t1, sizeof(t1)));
 		if (gap_words(a, a->trigger, a->first, g, sizeof(g)))
-			buf_addf(out, ", %s before the first symptom", g);
+			sayf(s, ", %s before the first symptom", g);
 	} else {
-		buf_adds(out, "unknown");
+		say(s, "unknown");
 	}
-	buf_adds(out, "\n- **Recovery:** ");
+	item_end(s);
+	item_begin(s, 0);
+	say(s, "**Recovery:** ");
 	if (a->recovery != SIZE_MAX) {
 		char g[48];
 
-		buf_addf(out, "%s ", when(a, a->recovery, t1, sizeof(t1)));
-		rule_code(out, a->ev[a->recovery].rule_id);
+		sayf(s, "%s ", when(a, a->recovery, t1, sizeof(t1)));
+		rule_code(s, a->ev[a->recovery].rule_id);
 		if (gap_words(a, a->first, a->recovery, g, sizeof(g)))
-			buf_addf(out, ", %s after the first symptom", g);
+			sayf(s, ", %s after the first symptom", g);
 	} else {
-		buf_adds(out, "unknown: no healthy event after the last "
-			 "symptom");
+		say(s, "unknown: no healthy event after the last symptom");
 	}
-	buf_adds(out, "\n\n");
+	item_end(s);
+	s->ops->list_end(s);
 }
 
 /* "`a`, `b` and `c`" for the nodes of a chain after its head. */
-static void chain_tail_words(struct buf *out, const struct agg *a,
+static void chain_tail_words(struct report_sink *s, const struct agg *a,
 			     const struct incident_chain *ch)
 {
 	size_t i;
 
 	for (i = 1; i < ch->n; i++) {
 		if (i > 1)
-			buf_adds(out, i + 1 == ch->n ? " and " : ", ");
-		rule_code(out, a->sym[ch->node[i]].rule_id);
+			say(s, i + 1 == ch->n ? " and " : ", ");
+		rule_code(s, a->sym[ch->node[i]].rule_id);
 	}
 }
 
-static void sec_summary(struct buf *out, const struct agg *a,
+static void sec_summary(struct report_sink *s, const struct agg *a,
 			const struct report_opts *o)
 {
 	char t1[48], t2[48], d[32], g[48];
@@ -435,131 +700,138 @@ static void sec_summary(struct buf *out, const struct agg *a,
 
 	for (i = 0; i < a->nsources; i++)
 		nsrc += a->sources[i].events > 0;
-	heading(out, o, 2, "Summary");
+	heading(s, o, 2, "summary", "Summary");
+	s->ops->para_begin(s);
 	if (a->has_ts)
-		buf_addf(out, "From %s to %s UTC (%s), ",
-			 when_full(a, a->first, t1, sizeof(t1)),
-			 when(a, a->last, t2, sizeof(t2)),
-			 agg_duration(a->ev[a->last].pos.ts -
-				      a->ev[a->first].pos.ts, d, sizeof(d)));
+		sayf(s, "From %s to %s UTC (%s), ",
+		     when_full(a, a->first, t1, sizeof(t1)),
+		     when(a, a->last, t2, sizeof(t2)),
+		     agg_duration(a->ev[a->last].pos.ts -
+				  a->ev[a->first].pos.ts, d, sizeof(d)));
 	else
-		buf_adds(out, "At a time the logs do not tell (they carry no "
-			 "timestamps), ");
-	buf_addf(out, "the logs show %zu symptom%s of the troubleshooting guide "
-		 "in %" PRIu64 " event%s from %zu source%s.", ns,
-		 ns == 1 ? "" : "s", a->members, a->members == 1 ? "" : "s",
-		 nsrc, nsrc == 1 ? "" : "s");
+		say(s, "At a time the logs do not tell (they carry no "
+		    "timestamps), ");
+	sayf(s, "the logs show %zu symptom%s of the troubleshooting guide "
+	     "in %" PRIu64 " event%s from %zu source%s.", ns,
+	     ns == 1 ? "" : "s", a->members, a->members == 1 ? "" : "s",
+	     nsrc, nsrc == 1 ? "" : "s");
 	if (a->cause.verdict == INCIDENT_UNCONNECTED) {
-		buf_addf(out, " The evidence does not support one cause: the "
-			 "symptoms form %zu chains that no rule connects, "
-			 "starting at ", a->cause.nchains);
+		sayf(s, " The evidence does not support one cause: the "
+		     "symptoms form %zu chains that no rule connects, "
+		     "starting at ", a->cause.nchains);
 		for (i = 0; i < a->cause.nchains; i++) {
 			if (i)
-				buf_adds(out, i + 1 == a->cause.nchains ?
-					 " and " : ", ");
-			rule_code(out, a->sym[a->cause.chains[i].node[0]].rule_id);
+				say(s, i + 1 == a->cause.nchains ?
+				    " and " : ", ");
+			rule_code(s, a->sym[a->cause.chains[i].node[0]].rule_id);
 		}
-		buf_adds(out, ".");
+		say(s, ".");
 	} else {
 		const struct agg_symptom *r = &a->sym[a->cause.root];
 
-		buf_adds(out, a->cause.verdict == INCIDENT_SINGLE ?
-			 " The symptom is " : " The probable root cause is ");
-		rule_code(out, r->rule_id);
-		buf_adds(out, " (");
-		md_rule_text(out, rule_title(r));
-		buf_adds(out, ")");
+		say(s, a->cause.verdict == INCIDENT_SINGLE ?
+		    " The symptom is " : " The probable root cause is ");
+		rule_code(s, r->rule_id);
+		say(s, " (");
+		rule_text(s, rule_title(r));
+		say(s, ")");
 		if (a->cause.nchains && a->cause.chains[0].n > 1) {
-			buf_adds(out, a->cause.verdict == INCIDENT_SINGLE ?
-				 ", followed by " : ", which led to ");
-			chain_tail_words(out, a, &a->cause.chains[0]);
+			say(s, a->cause.verdict == INCIDENT_SINGLE ?
+			    ", followed by " : ", which led to ");
+			chain_tail_words(s, a, &a->cause.chains[0]);
 		}
-		buf_adds(out, ".");
+		say(s, ".");
 	}
 	if (a->trigger != SIZE_MAX) {
-		buf_adds(out, " It began ");
+		say(s, " It began ");
 		if (gap_words(a, a->trigger, a->first, g, sizeof(g)))
-			buf_addf(out, "%s ", g);
-		buf_adds(out, "after ");
-		rule_code(out, a->ev[a->trigger].rule_id);
-		buf_addf(out, " (%s).", when(a, a->trigger, t1, sizeof(t1)));
+			sayf(s, "%s ", g);
+		say(s, "after ");
+		rule_code(s, a->ev[a->trigger].rule_id);
+		sayf(s, " (%s).", when(a, a->trigger, t1, sizeof(t1)));
 	} else {
-		buf_adds(out, " No deploy, migration or rollback marker comes "
-			 "before it in the logs.");
+		say(s, " No deploy, migration or rollback marker comes "
+		    "before it in the logs.");
 	}
 	if (a->recovery != SIZE_MAX) {
-		buf_addf(out, " The logs show the service healthy again at %s (",
-			 when(a, a->recovery, t1, sizeof(t1)));
-		rule_code(out, a->ev[a->recovery].rule_id);
-		buf_adds(out, ")");
+		sayf(s, " The logs show the service healthy again at %s (",
+		     when(a, a->recovery, t1, sizeof(t1)));
+		rule_code(s, a->ev[a->recovery].rule_id);
+		say(s, ")");
 		if (gap_words(a, a->first, a->recovery, g, sizeof(g)))
-			buf_addf(out, ", %s after the first symptom", g);
-		buf_adds(out, ".");
+			sayf(s, ", %s after the first symptom", g);
+		say(s, ".");
 	} else {
-		buf_adds(out, " The logs do not show a recovery.");
+		say(s, " The logs do not show a recovery.");
 	}
-	buf_adds(out, "\n\n");
+	s->ops->para_end(s);
 }
 
-static void sec_symptoms(struct buf *out, const struct agg *a,
+static void sec_symptoms(struct report_sink *s, const struct agg *a,
 			 const struct report_opts *o)
 {
+	static const char *const heads[] = {
+		"symptom", "severity", "count", "first (UTC)", "last (UTC)",
+		"busiest minute", "guide", NULL,
+	};
 	char t1[48], t2[48];
 	bool approx = false;
 	size_t i;
 
-	heading(out, o, 2, "Symptoms");
-	buf_adds(out, "In order of first appearance.\n\n"
-		 "| symptom | severity | count | first (UTC) | last (UTC) | "
-		 "busiest minute | guide |\n"
-		 "|---|---|---:|---|---|---|---|\n");
+	heading(s, o, 2, "symptoms", "Symptoms");
+	para(s, "In order of first appearance.");
+	s->ops->table_begin(s, heads, "llrnnnl");
 	for (i = 0; i < a->nsym; i++) {
-		const struct agg_symptom *s = &a->sym[i];
+		const struct agg_symptom *sy = &a->sym[i];
 
-		if (!s->symptom)
+		if (!sy->symptom)
 			continue;
-		buf_adds(out, "| ");
-		rule_code(out, s->rule_id);
-		buf_adds(out, " ");
-		md_rule_text(out, rule_title(s));
-		buf_addf(out, " | %s | %" PRIu64 " | %s | %s | ",
-			 rules_sev_name(a->ev[s->first].sev), s->count,
-			 when(a, s->first, t1, sizeof(t1)),
-			 when(a, s->last, t2, sizeof(t2)));
-		if (s->peak_count > 1) {
+		s->ops->row_begin(s);
+		rule_code(s, sy->rule_id);
+		say(s, " ");
+		rule_text(s, rule_title(sy));
+		cell(s);
+		s->ops->severity(s, a->ev[sy->first].sev);
+		cell(s);
+		sayf(s, "%" PRIu64, sy->count);
+		cell(s);
+		say(s, when(a, sy->first, t1, sizeof(t1)));
+		cell(s);
+		say(s, when(a, sy->last, t2, sizeof(t2)));
+		cell(s);
+		if (sy->peak_count > 1) {
 			char t[TIMEFMT_BUF_SIZE];
 
-			timefmt_format(s->peak_bucket, t, sizeof(t));
-			buf_addf(out, "%" PRIu64 " at %.5s", s->peak_count,
-				 t + 11);
+			timefmt_format(sy->peak_bucket, t, sizeof(t));
+			sayf(s, "%" PRIu64 " at %.5s", sy->peak_count, t + 11);
 		} else {
-			buf_adds(out, "-");
+			say(s, "-");
 		}
-		buf_adds(out, " | ");
-		guide_text(out, s->rule);
-		buf_adds(out, " |\n");
-		if (a->ev[s->first].time == AGG_TIME_INFERRED ||
-		    a->ev[s->first].time == AGG_TIME_BORROWED ||
-		    a->ev[s->last].time == AGG_TIME_INFERRED ||
-		    a->ev[s->last].time == AGG_TIME_BORROWED)
+		cell(s);
+		guide_text(s, sy->rule);
+		s->ops->row_end(s);
+		if (a->ev[sy->first].time == AGG_TIME_INFERRED ||
+		    a->ev[sy->first].time == AGG_TIME_BORROWED ||
+		    a->ev[sy->last].time == AGG_TIME_INFERRED ||
+		    a->ev[sy->last].time == AGG_TIME_BORROWED)
 			approx = true;
 	}
-	buf_adds(out, "\n");
+	s->ops->table_end(s);
 	if (approx)
-		buf_adds(out, "~ the record carried no time of its own: it has "
-			 "the time of the closest line above that had one.\n\n");
+		para(s, "~ the record carried no time of its own: it has the "
+		     "time of the closest line above that had one.");
 }
 
 /* "`rule` at `file:line`, 10:13:17": an event for a sentence. */
-static void mention(struct buf *out, const struct agg *a, size_t i)
+static void mention(struct report_sink *s, const struct agg *a, size_t i)
 {
 	char t[48];
 
-	rule_code(out, a->ev[i].rule_id);
-	buf_adds(out, " at ");
-	where(out, a, i, false);
+	rule_code(s, a->ev[i].rule_id);
+	say(s, " at ");
+	where(s, a, i, false);
 	if (a->ev[i].pos.has_ts)
-		buf_addf(out, ", %s", when(a, i, t, sizeof(t)));
+		sayf(s, ", %s", when(a, i, t, sizeof(t)));
 }
 
 /* The events that stand for the links of a chain (agg_link_event). */
@@ -575,7 +847,7 @@ static size_t *chain_events(const struct agg *a,
 }
 
 /* "`a 10:13:17 -> b 10:13:21`": the chain on one line. */
-static void chain_line(struct buf *out, const struct agg *a,
+static void chain_line(struct report_sink *s, const struct agg *a,
 		       const struct incident_chain *ch, const size_t *ev)
 {
 	struct buf c;
@@ -588,314 +860,368 @@ static void chain_line(struct buf *out, const struct agg *a,
 		if (a->ev[ev[i]].pos.has_ts)
 			buf_addf(&c, " %s", when(a, ev[i], t, sizeof(t)));
 	}
-	report_md_code(out, c.p, false);
+	code(s, c.p, false);
 	buf_release(&c);
 }
 
 /* The links with their evidence: "1. `rule` at `file:line`, time: text". */
-static void chain_items(struct buf *out, const struct agg *a,
+static void chain_items(struct report_sink *s, const struct agg *a,
 			const struct incident_chain *ch, const size_t *ev)
 {
 	size_t i;
 
+	s->ops->list_begin(s, REPORT_LIST_ORDERED);
 	for (i = 0; i < ch->n; i++) {
-		buf_addf(out, "%zu. ", i + 1);
-		mention(out, a, ev[i]);
-		buf_adds(out, ": ");
-		report_md_text(out, a->ev[ev[i]].headline,
-			       strlen(a->ev[ev[i]].headline), 0);
-		buf_adds(out, "\n");
+		item_begin(s, i + 1);
+		mention(s, a, ev[i]);
+		say(s, ": ");
+		text(s, a->ev[ev[i]].headline, 0);
+		item_end(s);
 	}
+	s->ops->list_end(s);
 }
 
-static void sec_cause(struct buf *out, const struct agg *a,
+static void sec_cause(struct report_sink *s, const struct agg *a,
 		      const struct report_opts *o)
 {
 	const struct incident_cause *c = &a->cause;
 	size_t i, k;
 
-	heading(out, o, 2, "Root cause");
+	heading(s, o, 2, "root-cause", "Root cause");
+	s->ops->para_begin(s);
 	if (c->verdict == INCIDENT_UNCONNECTED) {
-		buf_addf(out, "**The evidence does not support one cause.** The "
-			 "symptoms form %zu chains that no rule's `causes` "
-			 "connect: each may have a cause of its own, or one "
-			 "the logs do not show. Treat each chain as a lead.\n\n",
-			 c->nchains);
+		sayf(s, "**The evidence does not support one cause.** The "
+		     "symptoms form %zu chains that no rule's `causes` "
+		     "connect: each may have a cause of its own, or one "
+		     "the logs do not show. Treat each chain as a lead.",
+		     c->nchains);
 	} else {
 		const struct agg_symptom *r = &a->sym[c->root];
 
-		buf_adds(out, c->verdict == INCIDENT_SINGLE ? "**Root cause: " :
-			 "**Probable root cause: ");
-		rule_code(out, r->rule_id);
-		buf_adds(out, "** (");
-		md_rule_text(out, rule_title(r));
-		buf_adds(out, c->verdict == INCIDENT_SINGLE ?
-			 "): the only symptom of the incident.\n\n" :
-			 "): the earliest symptom from which every other one "
-			 "can be reached through the rules' `causes`.\n\n");
+		say(s, c->verdict == INCIDENT_SINGLE ? "**Root cause: " :
+		    "**Probable root cause: ");
+		rule_code(s, r->rule_id);
+		say(s, "** (");
+		rule_text(s, rule_title(r));
+		say(s, c->verdict == INCIDENT_SINGLE ?
+		    "): the only symptom of the incident." :
+		    "): the earliest symptom from which every other one "
+		    "can be reached through the rules' `causes`.");
 	}
+	s->ops->para_end(s);
 	for (k = 0; k < c->nchains; k++) {
 		const struct incident_chain *ch = &c->chains[k];
-
 		size_t *ev = chain_events(a, ch);
 
+		s->ops->para_begin(s);
 		if (c->nchains > 1)
-			buf_addf(out, "Chain %zu: ", k + 1);
+			sayf(s, "Chain %zu: ", k + 1);
 		else
-			buf_adds(out, "Chain: ");
-		chain_line(out, a, ch, ev);
-		buf_adds(out, "\n\n");
-		chain_items(out, a, ch, ev);
-		buf_adds(out, "\n");
+			say(s, "Chain: ");
+		chain_line(s, a, ch, ev);
+		s->ops->para_end(s);
+		chain_items(s, a, ch, ev);
 		free(ev);
 	}
 	if (c->nbranches) {
-		buf_adds(out, "Also reached:\n\n");
+		para(s, "Also reached:");
+		s->ops->list_begin(s, REPORT_LIST_BULLET);
 		for (i = 0; i < c->nbranches; i++) {
-			buf_adds(out, "- ");
-			rule_code(out, a->sym[c->branches[i].from].rule_id);
-			buf_adds(out, " -> ");
-			rule_code(out, a->sym[c->branches[i].to].rule_id);
-			buf_adds(out, "\n");
+			item_begin(s, 0);
+			rule_code(s, a->sym[c->branches[i].from].rule_id);
+			say(s, " -> ");
+			rule_code(s, a->sym[c->branches[i].to].rule_id);
+			item_end(s);
 		}
-		buf_adds(out, "\n");
+		s->ops->list_end(s);
 	}
 	if (c->nloose) {
-		buf_adds(out, "In the incident, but no symptom leads to them "
-			 "through `causes`: ");
+		s->ops->para_begin(s);
+		say(s, "In the incident, but no symptom leads to them through "
+		    "`causes`: ");
 		for (i = 0; i < c->nloose; i++) {
 			if (i)
-				buf_adds(out, ", ");
-			rule_code(out, a->sym[c->loose[i]].rule_id);
+				say(s, ", ");
+			rule_code(s, a->sym[c->loose[i]].rule_id);
 		}
-		buf_adds(out, ".\n\n");
+		say(s, ".");
+		s->ops->para_end(s);
 	}
-	if (c->untimed)
-		buf_adds(out, "The logs carry no timestamps: the order above is "
-			 "the order of the lines, not of time, so the cause is "
-			 "read from the rules' `causes` alone and the clock "
-			 "cannot confirm it.\n\n");
-	else if (a->members_inferred)
-		buf_addf(out, "%" PRIu64 " of the %" PRIu64 " events %s no "
-			 "time of %s own (times marked ~ are those of an "
-			 "earlier line), so the order rests partly on the "
-			 "order of lines.\n\n", a->members_inferred,
-			 a->members, a->members_inferred == 1 ? "carries" :
-			 "carry", a->members_inferred == 1 ? "its" : "their");
+	if (c->untimed) {
+		para(s, "The logs carry no timestamps: the order above is the "
+		     "order of the lines, not of time, so the cause is read "
+		     "from the rules' `causes` alone and the clock cannot "
+		     "confirm it.");
+	} else if (a->members_inferred) {
+		s->ops->para_begin(s);
+		sayf(s, "%" PRIu64 " of the %" PRIu64 " events %s no time of "
+		     "%s own (times marked ~ are those of an earlier line), "
+		     "so the order rests partly on the order of lines.",
+		     a->members_inferred, a->members,
+		     a->members_inferred == 1 ? "carries" : "carry",
+		     a->members_inferred == 1 ? "its" : "their");
+		s->ops->para_end(s);
+	}
 }
 
-static void sec_trigger(struct buf *out, const struct agg *a,
+static void sec_trigger(struct report_sink *s, const struct agg *a,
 			const struct report_opts *o)
 {
 	char g[48];
 	const struct agg_event *e;
 
-	heading(out, o, 2, "Trigger");
+	heading(s, o, 2, "trigger", "Trigger");
+	s->ops->para_begin(s);
 	if (a->trigger == SIZE_MAX) {
-		buf_adds(out, "Unknown: no deploy, migration or rollback marker "
-			 "comes before the first symptom in the logs");
+		say(s, "Unknown: no deploy, migration or rollback marker comes "
+		    "before the first symptom in the logs");
 		if (a->has_ts)
-			buf_adds(out, " (looked back 24 hours)");
-		buf_adds(out, ".\n\n");
+			say(s, " (looked back 24 hours)");
+		say(s, ".");
+		s->ops->para_end(s);
 		return;
 	}
 	e = &a->ev[a->trigger];
-	buf_adds(out, "The nearest marker before the first symptom: ");
-	mention(out, a, a->trigger);
+	say(s, "The nearest marker before the first symptom: ");
+	mention(s, a, a->trigger);
 	if (gap_words(a, a->trigger, a->first, g, sizeof(g)))
-		buf_addf(out, ", %s before it", g);
+		sayf(s, ", %s before it", g);
 	else if (e->time == AGG_TIME_BORROWED)
-		buf_adds(out, " (it has no time: it comes before the first "
-			 "timed line of its file, so the gap is unknown)");
+		say(s, " (it has no time: it comes before the first timed "
+		    "line of its file, so the gap is unknown)");
 	else
-		buf_adds(out, " (above the first symptom in the file; no times, "
-			 "so the gap is unknown)");
-	buf_adds(out, ":\n\n> ");
-	report_md_text(out, e->headline, strlen(e->headline), 0);
-	buf_adds(out, "\n\nA marker before an incident is a candidate, not a "
-		 "proof: check what that deployment changed.\n\n");
+		say(s, " (above the first symptom in the file; no times, so "
+		    "the gap is unknown)");
+	say(s, ":");
+	s->ops->para_end(s);
+	s->ops->quote_begin(s);
+	text(s, e->headline, 0);
+	s->ops->quote_end(s);
+	para(s, "A marker before an incident is a candidate, not a proof: "
+	     "check what that deployment changed.");
 }
 
-static void latency_cell(struct buf *out, const struct agg_stat *s)
+static void latency_cell(struct report_sink *s, const struct agg_stat *st)
 {
-	if (s->n == 0) {
-		buf_adds(out, "unknown (no request durations)");
+	if (st->n == 0) {
+		say(s, "unknown (no request durations)");
 		return;
 	}
-	buf_addf(out, "%.0f ms / %.0f ms (%" PRIu64 " sample%s, max %.0f ms)",
-		 s->p50, s->p95, s->n, s->n == 1 ? "" : "s", s->max);
+	sayf(s, "%.0f ms / %.0f ms (%" PRIu64 " sample%s, max %.0f ms)",
+	     st->p50, st->p95, st->n, st->n == 1 ? "" : "s", st->max);
 }
 
-static void sec_impact(struct buf *out, const struct agg *a,
+/* A row of the impact table: its measure, then the caller's value. */
+static void measure(struct report_sink *s, const char *words)
+{
+	s->ops->row_begin(s);
+	say(s, words);
+	cell(s);
+}
+
+static void sec_impact(struct report_sink *s, const struct agg *a,
 		       const struct report_opts *o)
 {
+	static const char *const heads[] = { "measure", "value", NULL };
 	char t1[48], t2[48], d[32], g[48];
 
-	heading(out, o, 2, "Impact");
-	buf_adds(out, "| measure | value |\n|---|---|\n| window (UTC) | ");
+	heading(s, o, 2, "impact", "Impact");
+	s->ops->table_begin(s, heads, "ll");
+	measure(s, "window (UTC)");
 	if (a->has_ts)
-		buf_addf(out, "%s to %s |\n| duration | %s |\n",
-			 when_full(a, a->first, t1, sizeof(t1)),
-			 when(a, a->last, t2, sizeof(t2)),
-			 agg_duration(a->ev[a->last].pos.ts -
-				      a->ev[a->first].pos.ts, d, sizeof(d)));
+		sayf(s, "%s to %s", when_full(a, a->first, t1, sizeof(t1)),
+		     when(a, a->last, t2, sizeof(t2)));
 	else
-		buf_adds(out, "unknown (no timestamps) |\n| duration | unknown "
-			 "|\n");
-	buf_adds(out, "| time to recovery | ");
+		say(s, "unknown (no timestamps)");
+	s->ops->row_end(s);
+	measure(s, "duration");
+	if (a->has_ts)
+		say(s, agg_duration(a->ev[a->last].pos.ts -
+				    a->ev[a->first].pos.ts, d, sizeof(d)));
+	else
+		say(s, "unknown");
+	s->ops->row_end(s);
+	measure(s, "time to recovery");
 	if (a->recovery != SIZE_MAX &&
 	    gap_words(a, a->first, a->recovery, g, sizeof(g))) {
-		buf_addf(out, "%s, first symptom to ", g);
-		rule_code(out, a->ev[a->recovery].rule_id);
-		buf_addf(out, " at %s", when(a, a->recovery, t1, sizeof(t1)));
+		sayf(s, "%s, first symptom to ", g);
+		rule_code(s, a->ev[a->recovery].rule_id);
+		sayf(s, " at %s", when(a, a->recovery, t1, sizeof(t1)));
 	} else if (a->recovery != SIZE_MAX) {
-		buf_adds(out, "unknown: recovered (");
-		rule_code(out, a->ev[a->recovery].rule_id);
-		buf_adds(out, ") at a time the logs do not tell");
+		say(s, "unknown: recovered (");
+		rule_code(s, a->ev[a->recovery].rule_id);
+		say(s, ") at a time the logs do not tell");
 	} else if (a->has_ts) {
-		buf_addf(out, "unknown: no healthy event after the last symptom "
-			 "(%s)", when(a, a->last, t1, sizeof(t1)));
+		sayf(s, "unknown: no healthy event after the last symptom "
+		     "(%s)", when(a, a->last, t1, sizeof(t1)));
 	} else {
-		buf_adds(out, "unknown");
+		say(s, "unknown");
 	}
-	buf_adds(out, " |\n");
+	s->ops->row_end(s);
 	if (a->has_ts && a->status_events) {
-		buf_addf(out, "| 5xx responses | %" PRIu64 " |\n| 401 responses | "
-			 "%" PRIu64 " |\n", a->n5xx, a->n401);
-		buf_addf(out, "| responses counted | %" PRIu64 " (access lines "
-			 "among the stored events, inside the window) |\n",
-			 a->status_events);
+		measure(s, "5xx responses");
+		sayf(s, "%" PRIu64, a->n5xx);
+		s->ops->row_end(s);
+		measure(s, "401 responses");
+		sayf(s, "%" PRIu64, a->n401);
+		s->ops->row_end(s);
+		measure(s, "responses counted");
+		sayf(s, "%" PRIu64 " (access lines among the stored events, "
+		     "inside the window)", a->status_events);
+		s->ops->row_end(s);
 	} else {
-		buf_adds(out, "| 5xx responses | unknown (no access line with a "
-			 "status among the stored events) |\n"
-			 "| 401 responses | unknown |\n");
+		measure(s, "5xx responses");
+		say(s, "unknown (no access line with a status among the "
+		    "stored events)");
+		s->ops->row_end(s);
+		measure(s, "401 responses");
+		say(s, "unknown");
+		s->ops->row_end(s);
 	}
-	buf_adds(out, "| request latency p50 / p95, window | ");
-	latency_cell(out, &a->lat_window);
-	buf_adds(out, " |\n| request latency p50 / p95, hour before | ");
-	latency_cell(out, &a->lat_before);
-	buf_adds(out, " |\n| users or requests affected | unknown (not in "
-		 "the logs) |\n\n");
+	measure(s, "request latency p50 / p95, window");
+	latency_cell(s, &a->lat_window);
+	s->ops->row_end(s);
+	measure(s, "request latency p50 / p95, hour before");
+	latency_cell(s, &a->lat_before);
+	s->ops->row_end(s);
+	measure(s, "users or requests affected");
+	say(s, "unknown (not in the logs)");
+	s->ops->row_end(s);
+	s->ops->table_end(s);
 	if (a->lat_window.n || a->lat_before.n)
-		buf_adds(out, "Latency comes from the durations the rules read "
-			 "(`metrics`, names `http.*`); rules that read only "
-			 "slow requests make these percentiles of slow "
-			 "requests.\n\n");
+		para(s, "Latency comes from the durations the rules read "
+		     "(`metrics`, names `http.*`); rules that read only slow "
+		     "requests make these percentiles of slow requests.");
 }
 
-static void sec_detection(struct buf *out, const struct agg *a,
+static void sec_detection(struct report_sink *s, const struct agg *a,
 			  const struct report_opts *o)
 {
-	heading(out, o, 2, "Detection");
-	buf_adds(out, "- First sign in the logs: ");
-	mention(out, a, a->first);
-	buf_adds(out, "\n");
+	heading(s, o, 2, "detection", "Detection");
+	s->ops->list_begin(s, REPORT_LIST_BULLET);
+	item_begin(s, 0);
+	say(s, "First sign in the logs: ");
+	mention(s, a, a->first);
+	item_end(s);
 	if (a->first_critical != SIZE_MAX && a->first_critical != a->first) {
-		buf_adds(out, "- First critical event: ");
-		mention(out, a, a->first_critical);
-		buf_adds(out, "\n");
+		item_begin(s, 0);
+		say(s, "First critical event: ");
+		mention(s, a, a->first_critical);
+		item_end(s);
 	}
-	buf_adds(out, "- How and when people noticed: unknown (not in the "
-		 "logs)\n\n");
+	item(s, "How and when people noticed: unknown (not in the logs)");
+	s->ops->list_end(s);
 }
 
 /* "- `rule` at `file:line`, time: headline" */
-static void event_item(struct buf *out, const struct agg *a, size_t i,
+static void event_item(struct report_sink *s, const struct agg *a, size_t i,
 		       const char *lead)
 {
-	buf_addf(out, "- %s", lead);
-	mention(out, a, i);
-	buf_adds(out, ": ");
-	report_md_text(out, a->ev[i].headline, strlen(a->ev[i].headline), 0);
-	buf_adds(out, "\n");
+	item_begin(s, 0);
+	say(s, lead);
+	mention(s, a, i);
+	say(s, ": ");
+	text(s, a->ev[i].headline, 0);
+	item_end(s);
 }
 
-static void sec_resolution(struct buf *out, const struct agg *a,
+static void sec_resolution(struct report_sink *s, const struct agg *a,
 			   const struct report_opts *o)
 {
 	size_t i;
 	bool rollback = false;
 
-	heading(out, o, 2, "Resolution");
+	heading(s, o, 2, "resolution", "Resolution");
+	s->ops->list_begin(s, REPORT_LIST_BULLET);
 	for (i = a->last + 1; i < a->nev &&
 	     (a->recovery == SIZE_MAX || i < a->recovery); i++) {
 		const struct agg_event *e = &a->ev[i];
 
 		if (e->member || !incidents_is_trigger_rule(e->rule_id))
 			continue;
-		event_item(out, a, i, "After the last symptom: ");
+		event_item(s, a, i, "After the last symptom: ");
 		rollback |= strcmp(e->rule_id, "deploy.rollback") == 0;
 	}
 	for (i = a->first; i <= a->last; i++)
 		rollback |= a->ev[i].member &&
 			    strcmp(a->ev[i].rule_id, "deploy.rollback") == 0;
 	if (a->recovery != SIZE_MAX)
-		event_item(out, a, a->recovery, "Healthy again: ");
+		event_item(s, a, a->recovery, "Healthy again: ");
 	else
-		buf_adds(out, "- No healthy event (passing health check, "
-			 "completed startup, successful deploy) after the last "
-			 "symptom: the logs do not show a recovery\n");
-	buf_addf(out, "- What was done: %s\n\n", rollback ?
-		 "a rollback is in the logs (above); anything else is unknown" :
-		 "unknown (the logs show events, not decisions)");
+		item(s, "No healthy event (passing health check, completed "
+		     "startup, successful deploy) after the last symptom: the "
+		     "logs do not show a recovery");
+	item(s, rollback ? "What was done: a rollback is in the logs "
+	     "(above); anything else is unknown" : "What was done: unknown "
+	     "(the logs show events, not decisions)");
+	s->ops->list_end(s);
 }
 
-static void sec_timeline(struct buf *out, const struct agg *a,
+static void sec_timeline(struct report_sink *s, const struct agg *a,
 			 const struct report_opts *o)
 {
 	static const char *const what[] = {
 		"trigger", "marker", "first", "peak", "last", "recovery",
 	};
+	static const char *const heads[] = {
+		"time (UTC)", "where", "event", "line", NULL,
+	};
 	char t[48];
 	size_t i;
 
-	heading(out, o, 2, "Timeline");
-	buf_adds(out, "Merged across sources, in time order (a source's own "
-		 "line order for equal times).\n\n"
-		 "| time (UTC) | where | event | line |\n|---|---|---|---|\n");
+	heading(s, o, 2, "timeline", "Timeline");
+	para(s, "Merged across sources, in time order (a source's own line "
+	     "order for equal times).");
+	s->ops->table_begin(s, heads, "nlll");
 	for (i = 0; i < a->nrows; i++) {
 		const struct agg_row *r = &a->rows[i];
 		const struct agg_event *e = &a->ev[r->event];
 
-		buf_addf(out, "| %s | ", when(a, r->event, t, sizeof(t)));
-		where(out, a, r->event, true);
-		buf_addf(out, " | %s ", what[r->kind]);
-		rule_code(out, e->rule_id);
+		s->ops->row_begin(s);
+		say(s, when(a, r->event, t, sizeof(t)));
+		cell(s);
+		where(s, a, r->event, true);
+		cell(s);
+		sayf(s, "%s ", what[r->kind]);
+		rule_code(s, e->rule_id);
 		if (r->kind == AGG_ROW_PEAK)
-			buf_addf(out, " (%" PRIu64 " in its busiest minute)",
-				 a->sym[r->symptom].peak_count);
+			sayf(s, " (%" PRIu64 " in its busiest minute)",
+			     a->sym[r->symptom].peak_count);
 		else if (r->kind == AGG_ROW_LAST)
-			buf_addf(out, " (%" PRIu64 " in all)",
-				 a->sym[r->symptom].count);
-		buf_adds(out, " | ");
-		report_md_text(out, e->headline, strlen(e->headline), 120);
-		buf_adds(out, " |\n");
+			sayf(s, " (%" PRIu64 " in all)",
+			     a->sym[r->symptom].count);
+		cell(s);
+		text(s, e->headline, 120);
+		s->ops->row_end(s);
 	}
-	buf_adds(out, "\n");
+	s->ops->table_end(s);
 }
 
-static void sec_charts(struct buf *out, const struct agg *a,
+static void sec_charts(struct report_sink *s, const struct agg *a,
 		       const struct report_opts *o)
 {
 	const struct chart_set *cs = o->charts;
 	char name[96];
 	int k;
-	bool any = false;
+	bool any = false, open = false;
 
-	heading(out, o, 2, "Charts");
+	heading(s, o, 2, "charts", "Charts");
 	switch (cs->state) {
 	case CHART_STATE_NOT_ASKED:
-		buf_adds(out, "Not drawn (`--charts none`).\n\n");
+		para(s, "Not drawn (`--charts none`).");
 		return;
 	case CHART_STATE_NO_TIME:
-		buf_adds(out, "None: the events carry no timestamps.\n\n");
+		para(s, "None: the events carry no timestamps.");
 		return;
 	case CHART_STATE_NO_GNUPLOT:
-		buf_adds(out, "Skipped: gnuplot was not found on PATH. The data "
-			 "and the scripts were written; to draw the charts, "
-			 "install gnuplot and run in ");
-		report_md_code(out, o->chart_dir, false);
-		buf_adds(out, ":\n\n");
+		s->ops->para_begin(s);
+		say(s, "Skipped: gnuplot was not found on PATH. The data and "
+		    "the scripts were written; to draw the charts, install "
+		    "gnuplot and run in ");
+		code(s, o->chart_dir, false);
+		say(s, ":");
+		s->ops->para_end(s);
+		s->ops->list_begin(s, REPORT_LIST_BULLET);
 		for (k = 0; k < CHART__COUNT; k++) {
 			struct buf cmd;
 
@@ -905,106 +1231,118 @@ static void sec_charts(struct buf *out, const struct agg *a,
 					sizeof(name));
 			buf_init(&cmd);
 			buf_addf(&cmd, "gnuplot %s", name);
-			buf_adds(out, "- ");
-			report_md_code(out, cmd.p, false);
-			buf_adds(out, "\n");
+			item_begin(s, 0);
+			code(s, cmd.p, false);
+			item_end(s);
 			buf_release(&cmd);
 			any = true;
 		}
 		if (!any)
-			buf_adds(out, "- (no chart had data)\n");
-		buf_adds(out, "\n");
+			item(s, "(no chart had data)");
+		s->ops->list_end(s);
 		return;
 	case CHART_STATE_FAILED:
 	case CHART_STATE_DRAWN:
 		break;
 	}
 	if (cs->state == CHART_STATE_FAILED) {
-		buf_adds(out, "Some charts failed: ");
-		report_md_text(out, cs->note, strlen(cs->note), 0);
-		buf_adds(out, ".\n\n");
+		s->ops->para_begin(s);
+		say(s, "Some charts failed: ");
+		text(s, cs->note, 0);
+		say(s, ".");
+		s->ops->para_end(s);
 	}
-	for (k = 0; k < CHART__COUNT; k++) {
-		if (!cs->drawn[k])
-			continue;
-		chart_file_name(a->id, (enum chart_kind)k,
-				chart_format_ext(cs->format), name, sizeof(name));
-		buf_addf(out, "![%s](%s%s)\n\n",
-			 chart_kind_title((enum chart_kind)k), o->chart_prefix,
-			 name);
-	}
+	for (k = 0; k < CHART__COUNT; k++)
+		if (cs->drawn[k])
+			s->ops->chart(s, a->id, (enum chart_kind)k);
 	if (cs->have[CHART_MEMORY]) {
 		size_t i;
 
-		buf_adds(out, "Memory series: ");
+		s->ops->para_begin(s);
+		say(s, "Memory series: ");
 		for (i = 0; i < a->nmemory_series; i++) {
 			if (i)
-				buf_adds(out, ", ");
-			report_md_code(out, a->memory_series[i], false);
+				say(s, ", ");
+			code(s, a->memory_series[i], false);
 			if (a->nmemory_series > 1)
-				buf_addf(out, " (memory %zu)", i + 1);
+				sayf(s, " (memory %zu)", i + 1);
 		}
 		if (a->memory_series_left_out)
-			buf_addf(out, "; %zu more not drawn",
-				 a->memory_series_left_out);
-		buf_adds(out, ".\n\n");
+			sayf(s, "; %zu more not drawn",
+			     a->memory_series_left_out);
+		say(s, ".");
+		s->ops->para_end(s);
 	}
-	if (!cs->have[CHART_LATENCY])
-		buf_adds(out, "No request latency chart: no request durations "
-			 "(`http.*` metrics) around the incident.\n");
-	if (!cs->have[CHART_MEMORY])
-		buf_adds(out, "No memory chart: no memory samples around the "
-			 "incident.\n");
-	if (!cs->have[CHART_HTTP])
-		buf_adds(out, "No HTTP status chart: no access lines among the "
-			 "stored events.\n");
-	if (!cs->have[CHART_LATENCY] || !cs->have[CHART_MEMORY] ||
-	    !cs->have[CHART_HTTP])
-		buf_adds(out, "\n");
+	/* One paragraph, a line for each chart that had no data. */
+	for (k = CHART_LATENCY; k <= CHART_HTTP; k++) {
+		static const char *const none[] = {
+			[CHART_LATENCY] = "No request latency chart: no "
+				"request durations (`http.*` metrics) around "
+				"the incident.",
+			[CHART_MEMORY] = "No memory chart: no memory samples "
+				"around the incident.",
+			[CHART_HTTP] = "No HTTP status chart: no access lines "
+				"among the stored events.",
+		};
+
+		if (cs->have[k])
+			continue;
+		if (open)
+			s->ops->line_break(s);
+		else
+			s->ops->para_begin(s);
+		open = true;
+		say(s, none[k]);
+	}
+	if (open)
+		s->ops->para_end(s);
 }
 
-static void sec_remedies(struct buf *out, const struct agg *a,
+static void sec_remedies(struct report_sink *s, const struct agg *a,
 			 const struct report_opts *o)
 {
 	size_t i, k;
 
-	heading(out, o, 2, "Diagnosis and remedies");
-	buf_adds(out, "From the troubleshooting guide, through each rule; "
-		 "root cause first.\n\n");
+	heading(s, o, 2, "remedies", "Diagnosis and remedies");
+	para(s, "From the troubleshooting guide, through each rule; root "
+	     "cause first.");
 	for (k = 0; k < a->norder; k++) {
-		const struct agg_symptom *s = &a->sym[a->order[k]];
-		const struct rule *r = s->rule;
-		struct buf h, cmds;
+		const struct agg_symptom *sy = &a->sym[a->order[k]];
+		const struct rule *r = sy->rule;
+		struct buf cmds;
 
-		buf_init(&h);
-		report_md_code(&h, s->rule_id, false);
-		buf_adds(&h, " ");
-		md_rule_text(&h, rule_title(s));
-		heading(out, o, 3, h.p);
-		buf_release(&h);
+		head_begin(s, o, 3, NULL);
+		code(s, sy->rule_id, false);
+		say(s, " ");
+		rule_text(s, rule_title(sy));
+		head_end(s, o, 3);
 		if (r == NULL) {
-			buf_adds(out, "This rule is not loaded now (was it "
-				 "given with `--rules`?).\n\n");
+			para(s, "This rule is not loaded now (was it given "
+			     "with `--rules`?).");
 			continue;
 		}
-		buf_adds(out, "Guide section: ");
-		guide_text(out, r);
-		buf_adds(out, ".\n\nCheck:\n\n");
+		s->ops->para_begin(s);
+		say(s, "Guide section: ");
+		guide_text(s, r);
+		say(s, ".");
+		s->ops->para_end(s);
+		para(s, "Check:");
 		buf_init(&cmds);
 		for (i = 0; i < r->diagnosis.n; i++)
 			buf_addf(&cmds, "%s%s\n", i ? "\n" : "",
 				 r->diagnosis.v[i]);
 		if (cmds.len)
 			cmds.len--;
-		report_md_fence(out, "sh", cmds.p, cmds.len, "");
+		s->ops->fence(s, "sh", cmds.p, cmds.len, "");
 		buf_release(&cmds);
-		buf_adds(out, "\nFix:\n\n");
+		para(s, "Fix:");
+		s->ops->list_begin(s, REPORT_LIST_BULLET);
 		for (i = 0; i < r->remedy.n; i++) {
-			buf_adds(out, "- ");
-			md_rule_text(out, r->remedy.v[i]);
-			buf_adds(out, "\n");
+			item_begin(s, 0);
+			rule_text(s, r->remedy.v[i]);
+			item_end(s);
 		}
-		buf_adds(out, "\n");
+		s->ops->list_end(s);
 	}
 }
 
@@ -1036,115 +1374,145 @@ static void evidence_body(struct buf *out, const char *msg)
 	}
 }
 
-static void sec_evidence(struct buf *out, const struct agg *a,
+static void sec_evidence(struct report_sink *s, const struct agg *a,
 			 const struct report_opts *o)
 {
 	char t[TIMEFMT_BUF_SIZE];
 	size_t i, k;
 
-	heading(out, o, 2, "Evidence");
-	buf_addf(out, "Up to %d records per rule, redacted, in time order.\n\n",
-		 AGG_EVIDENCE_MAX);
+	heading(s, o, 2, "evidence", "Evidence");
+	s->ops->para_begin(s);
+	sayf(s, "Up to %d records per rule, redacted, in time order.",
+	     AGG_EVIDENCE_MAX);
+	s->ops->para_end(s);
 	for (k = 0; k < a->norder; k++) {
-		const struct agg_symptom *s = &a->sym[a->order[k]];
-		struct buf h;
+		const struct agg_symptom *sy = &a->sym[a->order[k]];
 
-		buf_init(&h);
-		report_md_code(&h, s->rule_id, false);
-		buf_addf(&h, " (%" PRIu64 " event%s", s->count,
-			 s->count == 1 ? "" : "s");
-		if (s->count > s->nevidence)
-			buf_addf(&h, ", the first %zu", s->nevidence);
-		buf_adds(&h, ")");
-		heading(out, o, 3, h.p);
-		buf_release(&h);
-		for (i = 0; i < s->nevidence; i++) {
-			const struct agg_event *e = &a->ev[s->evidence[i]];
+		head_begin(s, o, 3, NULL);
+		code(s, sy->rule_id, false);
+		sayf(s, " (%" PRIu64 " event%s", sy->count,
+		     sy->count == 1 ? "" : "s");
+		if (sy->count > sy->nevidence)
+			sayf(s, ", the first %zu", sy->nevidence);
+		say(s, ")");
+		head_end(s, o, 3);
+		for (i = 0; i < sy->nevidence; i++) {
+			const struct agg_event *e = &a->ev[sy->evidence[i]];
 			struct buf body;
 
-			where(out, a, s->evidence[i], false);
+			s->ops->para_begin(s);
+			where(s, a, sy->evidence[i], false);
 			if (e->pos.has_ts) {
 				timefmt_format_iso(e->pos.ts, t, sizeof(t));
-				buf_addf(out, " %s%s", t, e->time == AGG_TIME_OWN ?
-					 "" : " (time of an earlier line)");
+				sayf(s, " %s%s", t, e->time == AGG_TIME_OWN ?
+				     "" : " (time of an earlier line)");
 			}
-			buf_adds(out, "\n\n");
+			s->ops->para_end(s);
 			buf_init(&body);
 			evidence_body(&body, e->message);
-			report_md_fence(out, "text", body.p, body.len, "  ");
+			s->ops->fence(s, "text", body.p, body.len, "  ");
 			buf_release(&body);
-			buf_adds(out, "\n");
 		}
 	}
 }
 
-void report_md_action(const struct agg *a, size_t i, struct buf *out)
+/* Action item i: its text and rule id. */
+static void action(struct report_sink *s, const struct agg *a, size_t i)
 {
-	md_rule_text(out, a->actions[i].text);
-	buf_adds(out, " (");
-	rule_code(out, a->actions[i].rule_id);
-	buf_adds(out, ")");
+	rule_text(s, a->actions[i].text);
+	say(s, " (");
+	rule_code(s, a->actions[i].rule_id);
+	say(s, ")");
 }
 
-static void sec_people(struct buf *out, const struct agg *a,
+void report_md_action(const struct agg *a, size_t i, struct buf *out)
+{
+	struct report_opts o;
+	struct report_sink s;
+
+	memset(&o, 0, sizeof(o));
+	md_sink_init(&s, &o, out);
+	action(&s, a, i);
+}
+
+static void sec_people(struct report_sink *s, const struct agg *a,
 		       const struct report_opts *o)
 {
 	size_t i;
 
-	heading(out, o, 2, "Action items");
-	buf_adds(out, "From the remedies of the rules above; owners and dates "
-		 "are for people to add.\n\n");
+	heading(s, o, 2, "action-items", "Action items");
+	para(s, "From the remedies of the rules above; owners and dates are "
+	     "for people to add.");
+	s->ops->list_begin(s, REPORT_LIST_TASKS);
 	for (i = 0; i < a->nactions; i++) {
-		buf_adds(out, "- [ ] ");
-		report_md_action(a, i, out);
-		buf_adds(out, "\n");
+		item_begin(s, 0);
+		action(s, a, i);
+		item_end(s);
 	}
 	if (a->nactions == 0)
-		buf_adds(out, "- [ ] (no remedy in the rules of this incident)\n");
-	buf_adds(out, "\n");
-	heading(out, o, 2, "Lessons learned");
-	buf_adds(out, "Unknown from the logs: for people to write.\n\n");
-	heading(out, o, 2, "Notes");
-	buf_adds(out, "This file is written again on every run: keep notes in "
-		 "the incident's entry of `.learnings/INCIDENTS.md` "
-		 "(`logtriage report --learnings`), where they are kept.\n\n");
+		item(s, "(no remedy in the rules of this incident)");
+	s->ops->list_end(s);
+	heading(s, o, 2, "lessons-learned", "Lessons learned");
+	para(s, "Unknown from the logs: for people to write.");
+	heading(s, o, 2, "notes", "Notes");
+	para(s, "This file is written again on every run: keep notes in the "
+	     "incident's entry of `.learnings/INCIDENTS.md` (`logtriage "
+	     "report --learnings`), where they are kept.");
+}
+
+/* "Written by logtriage 1.0 from `db`; `logtriage report ...` writes it
+ * again." */
+static void footer(struct report_sink *s, const struct agg *a,
+		   const struct report_opts *o)
+{
+	struct buf cmd;
+
+	s->ops->footer_begin(s);
+	say(s, "Written by logtriage " LOGTRIAGE_VERSION " from ");
+	code(s, o->db_path, false);
+	say(s, "; ");
+	buf_init(&cmd);
+	buf_adds(&cmd, "logtriage report ");
+	if (strcmp(o->db_path, "logtriage.db") != 0) {
+		buf_adds(&cmd, "--db ");
+		report_shell_word(&cmd, o->db_path);
+		buf_addch(&cmd, ' ');
+	}
+	if (strcmp(s->format, "md") != 0)
+		buf_addf(&cmd, "--format %s ", s->format);
+	buf_addf(&cmd, "--incident %s", a->id);
+	code(s, cmd.p, false);
+	buf_release(&cmd);
+	say(s, " writes it again.");
+	s->ops->footer_end(s);
+}
+
+void report_render(const struct agg *a, const struct report_opts *o,
+		   struct report_sink *s)
+{
+	sec_title(s, a, o);
+	sec_summary(s, a, o);
+	sec_symptoms(s, a, o);
+	sec_cause(s, a, o);
+	sec_trigger(s, a, o);
+	sec_impact(s, a, o);
+	sec_detection(s, a, o);
+	sec_resolution(s, a, o);
+	sec_timeline(s, a, o);
+	sec_charts(s, a, o);
+	sec_remedies(s, a, o);
+	sec_evidence(s, a, o);
+	if (o->mode == REPORT_MD_FILE) {
+		sec_people(s, a, o);
+		footer(s, a, o);
+	}
 }
 
 void report_md_render(const struct agg *a, const struct report_opts *o,
 		      struct buf *out)
 {
-	sec_title(out, a, o);
-	sec_summary(out, a, o);
-	sec_symptoms(out, a, o);
-	sec_cause(out, a, o);
-	sec_trigger(out, a, o);
-	sec_impact(out, a, o);
-	sec_detection(out, a, o);
-	sec_resolution(out, a, o);
-	sec_timeline(out, a, o);
-	sec_charts(out, a, o);
-	sec_remedies(out, a, o);
-	sec_evidence(out, a, o);
-	if (o->mode == REPORT_MD_FILE) {
-		sec_people(out, a, o);
-		buf_addf(out, "---\n\nWritten by logtriage " LOGTRIAGE_VERSION
-			 " from ");
-		report_md_code(out, o->db_path, false);
-		buf_adds(out, "; ");
-		{
-			struct buf cmd;
+	struct report_sink s;
 
-			buf_init(&cmd);
-			buf_adds(&cmd, "logtriage report ");
-			if (strcmp(o->db_path, "logtriage.db") != 0) {
-				buf_adds(&cmd, "--db ");
-				report_shell_word(&cmd, o->db_path);
-				buf_addch(&cmd, ' ');
-			}
-			buf_addf(&cmd, "--incident %s", a->id);
-			report_md_code(out, cmd.p, false);
-			buf_release(&cmd);
-		}
-		buf_adds(out, " writes it again.\n");
-	}
+	md_sink_init(&s, o, out);
+	report_render(a, o, &s);
 }

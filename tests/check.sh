@@ -54,6 +54,9 @@ step "rules check" rules_check ./logtriage
 step "rules test" rules_test ./logtriage
 step "cases (release build)" sh tests/run-tests.sh ./logtriage
 step "cases (ASan+UBSan build)" sh tests/run-tests.sh build/logtriage-san
+# The HTML reports rendered by headless Chromium (tests/browser).
+step "HTML reports in Chromium" sh tests/browser/run.sh ./logtriage \
+	build/browser/pngcheck
 # Hostile input and faults (tests/fuzz, tests/fault): the fuzz corpora
 # replayed, allocation failures, kill -9 mid-run, a full file system.
 step "fuzz corpus replay" sh tests/fuzz/replay.sh

@@ -20,6 +20,8 @@ command -v gzip >/dev/null 2>&1 || add gzip
 # the tests render the man pages
 command -v man >/dev/null 2>&1 || add man-db
 command -v groff >/dev/null 2>&1 || add groff-base
+# the browser test renders the HTML reports (tests/browser/run.sh)
+command -v chromium >/dev/null 2>&1 || add chromium
 for p in "$@"; do
 	dpkg -s "$p" >/dev/null 2>&1 || add "$p"
 done

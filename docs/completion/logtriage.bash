@@ -34,7 +34,7 @@ _logtriage()
 		if [[ $cmd == summary ]]; then
 			COMPREPLY=($(compgen -W "text md json" -- "$cur"))
 		elif [[ $cmd == report ]]; then
-			COMPREPLY=($(compgen -W "md json" -- "$cur"))
+			COMPREPLY=($(compgen -W "md json html" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "text json" -- "$cur"))
 		fi
