@@ -47,7 +47,7 @@ struct batch {
 
 struct ahead {
 	struct record_reader *rr;       /* borrowed; the thread's */
-	struct rules_scanner *sc;       /* owned */
+	struct rules_scanner *sc;       /* borrowed; the thread's */
 	struct batch b[AHEAD_BATCHES];
 	size_t cons;                    /* the batch being handed out */
 	bool cons_ready;                /* ... known to be filled */
@@ -158,7 +158,7 @@ static void free_batches(struct ahead *ah)
 	}
 }
 
-struct ahead *ahead_start(struct record_reader *rr, struct rules *rs)
+struct ahead *ahead_start(struct record_reader *rr, struct rules_scanner *sc)
 {
 	const char *env = getenv("LOGTRIAGE_THREADS");
 	struct ahead *ah;
@@ -178,7 +178,7 @@ struct ahead *ahead_start(struct record_reader *rr, struct rules *rs)
 		b->ids = xcalloc(b->ids_cap, sizeof(*b->ids));
 		buf_init(&b->diag);
 	}
-	ah->sc = rules_scanner_new(rs);
+	ah->sc = sc;
 	atomic_init(&ah->stop, false);
 	pthread_mutex_init(&ah->mu, NULL);
 	pthread_cond_init(&ah->ready, NULL);
@@ -187,7 +187,6 @@ struct ahead *ahead_start(struct record_reader *rr, struct rules *rs)
 		pthread_mutex_destroy(&ah->mu);
 		pthread_cond_destroy(&ah->ready);
 		pthread_cond_destroy(&ah->freed);
-		rules_scanner_free(ah->sc);
 		free_batches(ah);
 		free(ah);
 		return NULL;
@@ -249,7 +248,6 @@ void ahead_stop(struct ahead *ah)
 	pthread_mutex_destroy(&ah->mu);
 	pthread_cond_destroy(&ah->ready);
 	pthread_cond_destroy(&ah->freed);
-	rules_scanner_free(ah->sc);
 	free_batches(ah);
 	free(ah);
 }

@@ -36,11 +36,12 @@ struct ahead_item {
 
 /*
  * Start framing rr (initialised, primed, resumed) on a thread of its own,
- * scanning with a scanner of rs. Until ahead_stop(), rr belongs to that
- * thread. NULL when no thread can be started (or LOGTRIAGE_THREADS=1 is
- * set): the caller frames and scans by itself.
+ * scanning with sc (rules_scanner_new(): one for all the inputs of a run,
+ * used by one thread at a time). Until ahead_stop(), rr and sc belong to
+ * that thread. NULL when no thread can be started (or LOGTRIAGE_THREADS=1
+ * is set): the caller frames and scans by itself.
  */
-struct ahead *ahead_start(struct record_reader *rr, struct rules *rs);
+struct ahead *ahead_start(struct record_reader *rr, struct rules_scanner *sc);
 
 /*
  * The next record, in input order: 1, or 0 at the end of the input (then

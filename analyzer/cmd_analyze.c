@@ -90,6 +90,7 @@ struct input_summary {
 
 struct analyze {
 	struct rules *rules;
+	struct rules_scanner *scanner; /* for the framing thread, made once */
 	struct store *store;
 	struct redact *redact;  /* NULL with --no-redact */
 	struct parse_ctx parse;
@@ -622,7 +623,9 @@ static int analyze_one(struct analyze *a, const char *path)
 		goto out;
 	}
 	/* framing and the literal scan run ahead on the other core */
-	ah = ahead_start(&rr, a->rules);
+	if (a->scanner == NULL)
+		a->scanner = rules_scanner_new(a->rules);
+	ah = ahead_start(&rr, a->scanner);
 	for (;;) {
 		struct ahead_item it;
 
@@ -1294,6 +1297,7 @@ out:
 	free(a.agg);
 	redact_free(a.redact);
 	store_close(a.store);
+	rules_scanner_free(a.scanner);
 	rules_free(a.rules);
 	if (fflush(stdout) != 0 && status == EXIT_OK)
 		status = error("cannot write output: %s", strerror(errno)) ?
