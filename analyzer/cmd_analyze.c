@@ -114,7 +114,7 @@ struct analyze {
 	uint64_t unknown;       /* error records no rule knew */
 	struct buf example;
 	bool progress;          /* show a progress line on stderr */
-	struct buf msg, tmp, fields;
+	struct buf msg, tmp, fields, val;
 	/* options */
 	const char *db_path;
 	const char *rules_dir;
@@ -135,6 +135,29 @@ static size_t rule_pos(const struct analyze *a, const struct rule *r)
 	BUG("rule '%s' not in the set", r->id);
 }
 
+/*
+ * True when p holds ASCII without NUL (most log text): valid UTF-8 as it
+ * is. Eight bytes at a time: a byte with its top bit set, or a zero one.
+ */
+static bool is_plain_ascii(const char *p, size_t n)
+{
+	const uint64_t high = UINT64_C(0x8080808080808080);
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if ((w & high) != 0 || ((w - ones) & ~w & high) != 0)
+			return false;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)p[i] == 0 || (unsigned char)p[i] >= 0x80)
+			return false;
+	return true;
+}
+
 /* Redact (unless --no-redact) and make valid UTF-8: text -> out. */
 static void clean_text(struct analyze *a, const char *p, size_t n,
 		       struct buf *out)
@@ -143,10 +166,13 @@ static void clean_text(struct analyze *a, const char *p, size_t n,
 	if (a->redact && redact_may_contain(p, n)) {
 		buf_clear(&a->tmp);
 		redact_append(a->redact, p, n, &a->tmp);
-		buf_add_utf8(out, a->tmp.p, a->tmp.len);
-	} else {
-		buf_add_utf8(out, p, n);
+		p = a->tmp.p;
+		n = a->tmp.len;
 	}
+	if (is_plain_ascii(p, n))
+		buf_add(out, p, n);
+	else
+		buf_add_utf8(out, p, n);
 }
 
 /* The stored message: the whole record, or its head and tail. */
@@ -172,21 +198,21 @@ static void build_message(struct analyze *a, struct span m)
 
 static void build_fields(struct analyze *a, const struct rules_match *m)
 {
-	struct buf val;
 	size_t i;
 	bool first = true;
 
-	buf_init(&val);
 	buf_clear(&a->fields);
 	buf_addch(&a->fields, '{');
 	for (i = 0; i < m->ncaptures; i++) {
 		const struct rules_capture *c = &m->captures[i];
 
-		clean_text(a, c->value.p, c->value.len, &val);
-		buf_addf(&a->fields, "%s\"", first ? "" : ",");
+		clean_text(a, c->value.p, c->value.len, &a->val);
+		if (!first)
+			buf_addch(&a->fields, ',');
+		buf_addch(&a->fields, '"');
 		buf_add_json_escaped(&a->fields, c->name, strlen(c->name));
 		buf_adds(&a->fields, "\":\"");
-		buf_add_json_escaped(&a->fields, val.p, val.len);
+		buf_add_json_escaped(&a->fields, a->val.p, a->val.len);
 		buf_addch(&a->fields, '"');
 		first = false;
 	}
@@ -199,7 +225,6 @@ static void build_fields(struct analyze *a, const struct rules_match *m)
 		buf_addf(&a->fields, "%s\"window_count\":%u", first ? "" : ",",
 			 m->window_hits);
 	buf_addch(&a->fields, '}');
-	buf_release(&val);
 }
 
 static int put_template(void *arg, const struct template_info *ti,
@@ -235,11 +260,11 @@ static int on_match(void *arg, const struct rules_match *m)
 		}
 	}
 	if (m->fired) {
-		struct rule_agg *g = &a->agg[rule_pos(a, r)];
+		size_t pos = rule_pos(a, r);
+		struct rule_agg *g = &a->agg[pos];
 
 		a->record_fired = true;
 		struct store_event se;
-		bool inserted = false;
 
 		build_message(a, ev->message);
 		build_fields(a, m);
@@ -255,17 +280,14 @@ static int on_match(void *arg, const struct rules_match *m)
 		se.message = a->msg.p;
 		se.message_len = a->msg.len;
 		se.fields = a->fields.p;
-		rc = store_put_event(a->store, &se, &inserted);
+		se.tally = (unsigned)pos;       /* new ones: count_new() */
+		rc = store_put_event(a->store, &se);
 		if (rc < 0) {
 			a->store_rc = rc;
 			return -1;
 		}
 		g->count++;
 		is->events++;
-		if (inserted) {
-			g->stored++;
-			is->stored++;
-		}
 		if (ev->has_ts) {
 			if (!g->has_ts || ev->ts < g->first)
 				g->first = ev->ts;
@@ -280,14 +302,29 @@ static int on_match(void *arg, const struct rules_match *m)
 			    (a->done_off && (rc = store_source_progress(a->store,
 					a->source_id, *a->done_off,
 					*a->done_lines)) < 0) ||
-			    (rc = store_commit(a->store)) < 0 ||
-			    (rc = store_begin(a->store)) < 0) {
+			    (rc = store_commit_begin(a->store)) < 0) {
 				a->store_rc = rc;
 				return -1;
 			}
 		}
 	}
 	return 0;
+}
+
+/*
+ * The new events of an input, once its rows are written: the store
+ * counts per rule the rows it inserted (not those stored before).
+ */
+static void count_new(struct analyze *a, struct input_summary *is)
+{
+	size_t i, n = rules_count(a->rules);
+
+	for (i = 0; i < n; i++) {
+		uint64_t t = store_new_events(a->store, (unsigned)i);
+
+		is->stored += t - a->agg[i].stored;
+		a->agg[i].stored = t;
+	}
 }
 
 static bool field_lookup(void *ctx, const char *name, struct span *out)
@@ -689,6 +726,7 @@ static int analyze_one(struct analyze *a, const char *path)
 		rc = -1;
 		goto out;
 	}
+	count_new(a, is);
 	if (is->cut_lines && !a->quiet)
 		warning("%s: %" PRIu64 " line(s) longer than %u bytes were cut",
 			is->name, is->cut_lines, RECORD_MAX_LINE_BYTES);
@@ -1220,6 +1258,7 @@ int cmd_analyze(int argc, char **argv)
 		rules_free(a.rules);
 		return rc == STORE_ERR_BUSY ? EXIT_LOCKED : EXIT_RUNTIME;
 	}
+	store_writer_start(a.store);    /* events stored on the other core */
 	if (!no_redact) {
 		store_redact_key(a.store, key);
 		a.redact = redact_new(key, &err);
@@ -1242,6 +1281,7 @@ int cmd_analyze(int argc, char **argv)
 	buf_init(&a.msg);
 	buf_init(&a.tmp);
 	buf_init(&a.fields);
+	buf_init(&a.val);
 	for (i = optind; i < argc; i++)
 		if (expand_arg(argv[i], &excludes, &paths) < 0)
 			input_errors = true;
@@ -1286,6 +1326,7 @@ int cmd_analyze(int argc, char **argv)
 	buf_release(&a.msg);
 	buf_release(&a.tmp);
 	buf_release(&a.fields);
+	buf_release(&a.val);
 out:
 	templates_free(a.tpl);
 	buf_release(&a.example);

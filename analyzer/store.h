@@ -5,14 +5,15 @@
  * PRAGMA user_version; the file is marked with PRAGMA application_id so
  * that logtriage never writes into a database that is not its own. Writes
  * go through prepared statements inside explicit transactions: a run that
- * is killed leaves the database as it was at the last commit.
+ * is killed leaves the database as it was at the last commit. 'analyze'
+ * writes its events on a thread of its own (store_writer_start()).
  */
 #ifndef LOGTRIAGE_STORE_H
 #define LOGTRIAGE_STORE_H
 
 #include "common.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APPLICATION_ID 0x4c545247 /* "LTRG" */
 
 /* Return codes of store functions, besides 0. */
@@ -74,6 +75,8 @@ struct store_event {
 	const char *message;    /* redacted, NUL-terminated, valid UTF-8 */
 	size_t message_len;
 	const char *fields;     /* a JSON object, redacted */
+	unsigned tally;         /* counts the row, when new, under this
+				   number: store_new_events() */
 };
 
 /*
@@ -90,10 +93,21 @@ void store_close(struct store *st);
 /* The 16-byte redaction key kept in the database (made on creation). */
 void store_redact_key(const struct store *st, unsigned char key[16]);
 
-/* BEGIN IMMEDIATE, COMMIT, ROLLBACK. Return 0 or a store_err. */
+/*
+ * BEGIN IMMEDIATE, COMMIT, ROLLBACK. Return 0 or a store_err. ROLLBACK
+ * takes the rows still queued for the writer thread with the rest, and
+ * ends a failure of that thread (later rows are written again).
+ */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/*
+ * COMMIT, then BEGIN IMMEDIATE the next transaction: the batches of a
+ * long run. With the writer thread (store_writer_start()) both are
+ * queued like a row, so the caller goes on meanwhile; their error comes
+ * back from a later call. Return 0 or a store_err.
+ */
+int store_commit_begin(struct store *st);
 
 /*
  * Hand fn every stored source whose head_len is at most max_head_len,
@@ -119,20 +133,43 @@ int store_source_format(struct store *st, int64_t id, const char *format,
 			uint64_t records);
 
 /*
- * Insert an event unless the same (source, line, rule) is stored; set
- * *inserted. Return 0 or a store_err.
+ * Write events and metric samples on a thread of their own (writer.h)
+ * from now on, until store_close(): store_put_event() and
+ * store_put_metric() then copy the row into a queue and return, and
+ * every other store function first waits until the rows queued before
+ * it are written, so that the order of all writes stays the caller's.
+ * When no thread can run, or LOGTRIAGE_THREADS=1 is set in the
+ * environment, rows are written at once, as without it.
  */
-int store_put_event(struct store *st, const struct store_event *ev,
-		    bool *inserted);
-/* Insert a metric sample unless (source, line, name) is stored. */
+void store_writer_start(struct store *st);
+
+/*
+ * Insert an event unless the same (source, line, rule) is stored; a new
+ * row counts under ev->tally. The strings are copied (or written before
+ * the return). Return 0 or a store_err; with the writer thread, the
+ * error of a queued row is returned by a later call (printed once, when
+ * it happens), and nothing queued after it is written.
+ */
+int store_put_event(struct store *st, const struct store_event *ev);
+/*
+ * Insert a metric sample unless (source, line, name) is stored; queued
+ * like an event.
+ */
 int store_put_metric(struct store *st, int64_t source_id, uint64_t line_no,
 		     int64_t ts, bool has_ts, const char *name, double value,
 		     const char *unit);
+/*
+ * New events stored under tally since store_open(): the rows that
+ * store_put_event() inserted, not those already there. Waits for the
+ * writer thread.
+ */
+uint64_t store_new_events(struct store *st, unsigned tally);
 
 /*
  * The SQLite handle, for modules that read or write their own tables
  * (incidents, reports). Valid until store_close(); do not close it, and
- * do not leave a transaction open across calls into store.c.
+ * do not leave a transaction open across calls into store.c. Waits for
+ * the writer thread; do not queue rows while using it.
  */
 struct sqlite3;
 struct sqlite3 *store_db(struct store *st);
