@@ -894,12 +894,36 @@ static int found_cmp(const void *pa, const void *pb)
 	return strcmp(a->sum.id, b->sum.id);
 }
 
+/*
+ * Links of an incident to its events go LINK_ROWS to a statement: the
+ * cost of a statement (about 10,000 instructions in SQLite) then counts
+ * once per LINK_ROWS events instead of once per event.
+ */
+#define LINK_ROWS 32
+
+/* The statement linking incident ?1 to events ?2 .. ?(rows + 1). */
+static int prepare_link(sqlite3 *db, unsigned rows, sqlite3_stmt **out)
+{
+	struct buf sql;
+	unsigned r;
+	int rc;
+
+	buf_init(&sql);
+	buf_adds(&sql, "INSERT OR IGNORE INTO incident_events(incident_id, "
+		 "event_id) VALUES ");
+	for (r = 0; r < rows; r++)
+		buf_addf(&sql, "%s(?1, ?%u)", r ? ", " : "", r + 2);
+	rc = sqlite3_prepare_v2(db, sql.p, -1, out, NULL);
+	buf_release(&sql);
+	return rc;
+}
+
 /* Write the found incidents; delete the stale ones. Return 0 or err. */
 static int write_found(sqlite3 *db, const char *path, struct found *f,
 		       size_t nf)
 {
 	sqlite3_stmt *up = NULL, *del_links = NULL, *link = NULL;
-	sqlite3_stmt *ids = NULL, *del = NULL;
+	sqlite3_stmt *links = NULL, *ids = NULL, *del = NULL;
 	struct strlist stale = { NULL, 0 };
 	struct found **by_id = NULL;
 	size_t i, k;
@@ -915,9 +939,8 @@ static int write_found(sqlite3 *db, const char *path, struct found *f,
 	    sqlite3_prepare_v2(db, "DELETE FROM incident_events WHERE "
 			       "incident_id = ?1", -1, &del_links,
 			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO incident_events("
-			       "incident_id, event_id) VALUES (?1, ?2)", -1,
-			       &link, NULL) != SQLITE_OK ||
+	    prepare_link(db, 1, &link) != SQLITE_OK ||
+	    prepare_link(db, LINK_ROWS, &links) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT id, title, details FROM incidents",
 			       -1, &ids, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "DELETE FROM incidents WHERE id = ?1", -1,
@@ -997,11 +1020,17 @@ static int write_found(sqlite3 *db, const char *path, struct found *f,
 			rc = sql_fail(db, path, "cannot store incident");
 			goto out;
 		}
-		for (k = 0; k < f[i].n; k++) {
-			sqlite3_reset(link);
-			sqlite3_bind_text(link, 1, s->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(link, 2, f[i].ev[k].id);
-			if (sqlite3_step(link) != SQLITE_DONE) {
+		for (k = 0; k < f[i].n;) {
+			sqlite3_stmt *lk = f[i].n - k >= LINK_ROWS ? links :
+					   link;
+			unsigned r, rows = lk == links ? LINK_ROWS : 1;
+
+			sqlite3_reset(lk);
+			sqlite3_bind_text(lk, 1, s->id, -1, SQLITE_STATIC);
+			for (r = 0; r < rows; r++)
+				sqlite3_bind_int64(lk, (int)r + 2,
+						   f[i].ev[k++].id);
+			if (sqlite3_step(lk) != SQLITE_DONE) {
 				rc = sql_fail(db, path, "cannot link events");
 				goto out;
 			}
@@ -1015,6 +1044,7 @@ out:
 	sqlite3_finalize(up);
 	sqlite3_finalize(del_links);
 	sqlite3_finalize(link);
+	sqlite3_finalize(links);
 	sqlite3_finalize(ids);
 	sqlite3_finalize(del);
 	return rc;
