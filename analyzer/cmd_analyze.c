@@ -690,8 +690,11 @@ static int analyze_one(struct analyze *a, const char *path)
 	ah = NULL;
 	if (a->progress)
 		show_progress(a, &in, in.raw_bytes, true);
-	if (!rr.input_error && rr.partial_line) {
-		/* A last line without its newline may still be growing. */
+	if (rr.partial_line) {
+		/*
+		 * A last line without its newline may still be growing, or
+		 * was cut by a read error: the next run reads it again.
+		 */
 		done_off = rr.partial_off;
 		done_lines = rr.line_no - 1;
 	}
@@ -707,6 +710,9 @@ static int analyze_one(struct analyze *a, const char *path)
 	is->ts_missing = a->parse.ts_missing;
 	src.bytes = done_off;
 	src.lines = done_lines;
+	if (rr.input_error)
+		/* not read to its end: the next run goes on (find_source) */
+		src.size = -1;
 	src.records = is->records;
 	src.cut_lines = is->cut_lines;
 	src.capped_records = is->capped;

@@ -106,7 +106,11 @@ static void defer(struct deferred *d, int kind, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Read until n bytes or EOF; retry EINTR. Return bytes read or -1. */
+/*
+ * Read until n bytes or EOF; retry EINTR. Return bytes read, or -1 when
+ * the first read() fails: a failure after some bytes returns those (the
+ * next call meets the error again, at its exact offset).
+ */
 static ssize_t read_full(int fd, unsigned char *p, size_t n)
 {
 	size_t got = 0;
@@ -117,7 +121,7 @@ static ssize_t read_full(int fd, unsigned char *p, size_t n)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			return got > 0 ? (ssize_t)got : -1;
 		}
 		if (r == 0)
 			break;

@@ -513,6 +513,26 @@ static int prepare(struct store *st, sqlite3_stmt **s, const char *sql)
 	return 0;
 }
 
+/*
+ * SQLite could not write beside the database: say so when its directory
+ * is not writable (it keeps the -wal and -shm files there). Return
+ * whether that was said.
+ */
+static bool directory_refused(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".") :
+		    xmemdup(path, slash == path ? 1 : (size_t)(slash - path));
+	bool refused = access(dir, W_OK) < 0;
+
+	if (refused)
+		error("%s: cannot write to the database's directory '%s': %s "
+		      "(SQLite keeps %s-wal and %s-shm beside it)", path, dir,
+		      strerror(errno), path, path);
+	free(dir);
+	return refused;
+}
+
 int store_open(struct store **out, const char *path)
 {
 	struct store *st;
@@ -541,6 +561,12 @@ int store_open(struct store **out, const char *path)
 	sqlite3_extended_result_codes(st->db, 1);
 	/* One statement: one snapshot, even while another run creates it. */
 	if (read_header(st, &appid, &version, &tables) < 0) {
+		if (((sqlite3_errcode(st->db) & 0xff) == SQLITE_READONLY ||
+		     (sqlite3_errcode(st->db) & 0xff) == SQLITE_CANTOPEN) &&
+		    directory_refused(path)) {
+			store_close(st);
+			return STORE_ERR;
+		}
 		rc = error("%s: cannot read database: %s", path,
 			   sqlite3_errmsg(st->db));
 		if (sqlite3_errcode(st->db) == SQLITE_NOTADB ||
