@@ -180,6 +180,9 @@ static int read_line(struct record_reader *rr, struct record_line *ln)
 	}
 }
 
+static void skipped_describe(struct record_reader *rr,
+			     const struct record_line *ln);
+
 /*
  * The next line, past those an earlier run already read. Skipped lines
  * are not counted: record_reader_resume() set the numbering.
@@ -195,6 +198,7 @@ static int next_line(struct record_reader *rr, struct record_line *ln)
 			rr->skip_until = 0;
 			return 1;
 		}
+		skipped_describe(rr, ln);
 		rr->line_no = n;
 		rr->lines = lines;
 		rr->keep = rr->pos;
@@ -1014,6 +1018,39 @@ static bool describe_key(const char *p, size_t n)
 	return false;
 }
 
+/*
+ * Inside 'kubectl describe' output from a "Name:  " line to a line at
+ * column 0 that is not "Key:" (a record's first line, without envelope).
+ */
+static void describe_state(struct record_reader *rr, const char *p, size_t n)
+{
+	if (n > 7 && memcmp(p, "Name:  ", 7) == 0)
+		rr->describe = true;
+	else if (rr->describe && p[0] != ' ' && !describe_key(p, n))
+		rr->describe = false;
+}
+
+/*
+ * A line skipped on resume moves the describe state as framing it would
+ * have, so that a resumed run frames the rest of 'kubectl describe'
+ * output as a whole run does (found by fuzz_record). Skipped lines are
+ * taken as records' first lines: a "Name:  " line that a traceback joins
+ * is the one case where this differs from framing.
+ */
+static void skipped_describe(struct record_reader *rr,
+			     const struct record_line *ln)
+{
+	const char *p = rr->buf + ln->start;
+	size_t n = ln->end - ln->start;
+	struct view v;
+
+	if (ln->cut || n == 0 || (!rr->describe && p[0] != 'N'))
+		return;
+	view_of(p, n, &v);
+	if (v.env == RECORD_ENV_NONE && !v.json)
+		describe_state(rr, p, n);
+}
+
 /* The first line of a record, kept as offsets from rr->rs (refill moves
  * the buffer). */
 struct first {
@@ -1187,10 +1224,7 @@ int record_next(struct record_reader *rr, struct record *rec)
 		const char *p = rr->buf + ln.start;
 		size_t n = ln.end - ln.start;
 
-		if (n > 7 && memcmp(p, "Name:  ", 7) == 0)
-			rr->describe = true;
-		else if (rr->describe && p[0] != ' ' && !describe_key(p, n))
-			rr->describe = false;
+		describe_state(rr, p, n);
 	}
 	first_line_state(rr, v0.c, &flags);
 

@@ -15,6 +15,17 @@
  */
 #define REDACT_MATCH_LIMIT 10000000
 
+/*
+ * Passes over the text before it is taken as settled. A secret found in
+ * one pass changes the bytes next to it for the next one (a marker ends
+ * in ']' where the secret ended in a letter), so a pass over redacted
+ * text can find what the pass before could not; redact_append() repeats
+ * until a pass finds nothing. Texts seen so far settle after the second
+ * pass; one still changing after the last is replaced from its first
+ * secret to its end (fail closed).
+ */
+#define REDACT_MAX_PASSES 4
+
 /* Longest name the key/value detector reads (the pattern says {0,63}). */
 #define NAME_MAX_LEN 64
 /* Words in a name, "aws_secret_access_key" has 4. */
@@ -489,6 +500,8 @@ struct redact {
 	struct secret *secrets;		/* owned; found in the current call */
 	size_t nsecrets;
 	size_t cap;
+	struct buf text[2];		/* owned; the input made valid
+					   UTF-8, and each pass's output */
 };
 
 /*
@@ -602,6 +615,28 @@ static bool is_placeholder(const char *v, size_t n)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Length of a Python format placeholder "%(name)s" at s[i] that is the
+ * whole unquoted value (the end of the input or a value_stop byte after
+ * it), or 0. unquoted_end() would stop at its ')'.
+ */
+static size_t named_placeholder_len(const char *s, size_t len, size_t i)
+{
+	size_t k = i + 2;
+
+	if (!has_at(s, len, i, "%("))
+		return 0;
+	while (k < len && k - i < 2 + NAME_MAX_LEN &&
+	       (is_alpha((unsigned char)s[k]) ||
+		is_digit((unsigned char)s[k]) ||
+		s[k] == '_' || s[k] == '.' || s[k] == '-'))
+		k++;
+	if (k == i + 2 || !has_at(s, len, k, ")s"))
+		return 0;
+	k += 2;
+	return k == len || value_stop[(unsigned char)s[k]] ? k - i : 0;
 }
 
 /* Where the unquoted value starting at s[i] ends. */
@@ -1037,6 +1072,8 @@ static size_t found_name(struct redact *r, const char *s, size_t len,
 	if (vq.len == 0) {
 		if (v >= len || s[v] == '[' || s[v] == '{' || s[v] == '(')
 			return v;
+		if (named_placeholder_len(s, len, v) > 0)
+			return v + named_placeholder_len(s, len, v);
 		if (is_code(s, v, end))
 			return v;
 		if (sep.p[0] == ':' && sep.len == 1 && !quoted_name &&
@@ -1179,15 +1216,20 @@ static void add_marker(struct redact *r, const char *s, size_t n,
 	buf_add(out, m, sizeof(m));
 }
 
-int redact_append(struct redact *r, const char *s, size_t len, struct buf *out)
+/*
+ * One pass: run the detectors whose gates are set over s[0..len) and
+ * append the text with its secrets replaced to out. Returns the number
+ * of markers written; 0 means out received s unchanged. *first gets
+ * where the first secret starts (when there is one).
+ */
+static int redact_pass(struct redact *r, unsigned gates, const char *s,
+		       size_t len, struct buf *out, size_t *first)
 {
-	unsigned gates;
 	size_t d;
 	size_t i;
 	size_t pos = 0;
 	int count = 0;
 
-	gates = redact_skip_prefilter ? GATE_ALL : prefilter(s, len, false);
 	r->nsecrets = 0;
 	for (d = 0; d < NDETECTORS && gates != 0; d++)
 		if (gates & detectors[d].gate)
@@ -1197,6 +1239,7 @@ int redact_append(struct redact *r, const char *s, size_t len, struct buf *out)
 		return 0;
 	}
 	qsort(r->secrets, r->nsecrets, sizeof(*r->secrets), cmp_secret);
+	*first = r->secrets[0].start;
 	for (i = 0; i < r->nsecrets; i++) {
 		size_t start = r->secrets[i].start;
 		size_t end = r->secrets[i].end;
@@ -1216,6 +1259,68 @@ int redact_append(struct redact *r, const char *s, size_t len, struct buf *out)
 	return count;
 }
 
+int redact_append(struct redact *r, const char *s, size_t len, struct buf *out)
+{
+	unsigned gates;
+	struct buf *cur = &r->text[0];
+	struct buf *next = &r->text[1];
+	struct buf *swap;
+	size_t first = 0;
+	size_t f = 0;
+	int count;
+	int n;
+	int pass;
+
+	/*
+	 * The literals are ASCII and making the text valid UTF-8 changes
+	 * only other bytes: the raw text has the same gates.
+	 */
+	gates = redact_skip_prefilter ? GATE_ALL : prefilter(s, len, false);
+	if (gates == 0) {
+		buf_add_utf8(out, s, len);
+		return 0;
+	}
+	/*
+	 * Redact the text as it will be stored, not the raw bytes: a NUL
+	 * ends a value where its U+FFFD would not, and an invalid byte
+	 * counts once where U+FFFD is three.
+	 */
+	buf_clear(cur);
+	buf_add_utf8(cur, s, len);
+	buf_clear(next);
+	count = redact_pass(r, gates, cur->p, cur->len, next, &first);
+	if (count == 0) {
+		buf_add(out, cur->p, cur->len);
+		return 0;
+	}
+	for (pass = 2; ; pass++) {
+		swap = cur;
+		cur = next;
+		next = swap;
+		if (pass > REDACT_MAX_PASSES) {
+			/*
+			 * Still changing: everything from the first secret
+			 * of any pass (the bytes before it are the same in
+			 * every pass's text) becomes one marker.
+			 */
+			buf_add(out, cur->p, first);
+			add_marker(r, cur->p + first, cur->len - first, out);
+			return count;
+		}
+		buf_clear(next);
+		n = redact_pass(r, redact_skip_prefilter ? GATE_ALL :
+				prefilter(cur->p, cur->len, false),
+				cur->p, cur->len, next, &f);
+		if (n == 0)
+			break;
+		count += n;
+		if (f < first)
+			first = f;
+	}
+	buf_add(out, cur->p, cur->len);
+	return count;
+}
+
 struct redact *redact_new(const unsigned char key[16], const char **err)
 {
 	static char msg[256];
@@ -1225,6 +1330,8 @@ struct redact *redact_new(const unsigned char key[16], const char **err)
 	int code;
 	size_t d;
 
+	buf_init(&r->text[0]);
+	buf_init(&r->text[1]);
 	r->k0 = load_le64(key);
 	r->k1 = load_le64(key + 8);
 	for (d = 0; d < NDETECTORS; d++) {
@@ -1271,6 +1378,8 @@ void redact_free(struct redact *r)
 	pcre2_match_data_free(r->md);
 	pcre2_match_context_free(r->mctx);
 	free(r->secrets);
+	buf_release(&r->text[0]);
+	buf_release(&r->text[1]);
 	free(r);
 }
 

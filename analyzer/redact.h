@@ -82,7 +82,7 @@
  * is replaced only if it looks random: letters and digits, or at least 16
  * bytes with a quarter each of upper and lower case, or at least 40 bytes.
  *
- * Unquoted values end at whitespace, a NUL byte, a quote, '&', ',', ';',
+ * Unquoted values end at whitespace, a quote, '&', ',', ';',
  * ')', '}', ']', '|', '<', '>' or a backslash (the start of \n inside a
  * JSON string); quoted values end at their closing quote (backslash
  * escapes honoured) or at the end of the line.
@@ -132,9 +132,16 @@ void redact_free(struct redact *r);
 /*
  * Append s[0..len) to out with every secret replaced by its marker. s may
  * contain NUL bytes and invalid UTF-8 and need not be NUL-terminated; it is
- * only read. Overlapping secrets found by different detectors become one
- * marker. Returns the number of markers written; 0 means out received s
- * unchanged. Never fails (out of memory exits, see xmalloc). It runs the
+ * only read. What is appended is valid UTF-8 without NUL bytes: s is made
+ * so first, as buf_add_utf8() does (each NUL and each invalid byte becomes
+ * U+FFFD), and that text is what the detectors read, so that no secret
+ * hides behind a byte that is replaced after redaction. Overlapping
+ * secrets found by different detectors become one marker. The result is
+ * settled: redacting it again changes nothing (a marker changes the bytes
+ * next to a secret, so the detectors run again over their own output
+ * until they find nothing more). Returns the number of markers written;
+ * 0 means no secret was found and out received s (made valid UTF-8).
+ * Never fails (out of memory exits, see xmalloc). It runs the
  * redact_may_contain() check itself: callers need not call it first.
  */
 int redact_append(struct redact *r,	/* its scratch space is reused */
@@ -145,9 +152,9 @@ int redact_append(struct redact *r,	/* its scratch space is reused */
 /*
  * The cheap check (no regex, one pass, no allocation): could s[0..len)
  * contain a secret at all? False means redact_append() would copy s
- * unchanged, always: redact_append() itself runs only the detectors whose
- * literals this check finds. True means "look closer", and is common
- * (any "key" or "token" says true).
+ * unchanged (made valid UTF-8), always: redact_append() itself runs only
+ * the detectors whose literals this check finds. True means "look
+ * closer", and is common (any "key" or "token" says true).
  */
 bool redact_may_contain(const char *s, size_t len);
 

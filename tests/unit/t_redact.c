@@ -328,6 +328,12 @@ static const struct redact_case secret_cases[] = {
 	  "[[-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----]]" },
 	{ "PEM cut off before its END line",
 	  "key follows [[-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49]]\n" },
+	/* settled: what the first pass finds changes what the next sees */
+	{ "a value glued to the next quoted name (found by fuzz_json)",
+	  "token:\"[[g]]\"passwd\":[[r]]" },
+	{ "glued values in a longer line",
+	  "{\"passwd\":\"[[gh123r]]\"password\":[[x]] Bearer [[abcdglpat-34545678b]],\"level\":\"error\"}" },
+
 	{ "encrypted PEM with headers",
 	  "[[-----BEGIN ENCRYPTED PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,8F1A\n\nMIIFHzBJBgkqhkiG9w0BBQ0wPDAbBgkqhkiG9w0BBQwwDgQI\n-----END ENCRYPTED PRIVATE KEY-----]] ok" },
 };
@@ -398,6 +404,8 @@ static const struct redact_case plain_cases[] = {
 	{ "command substitution",
 	  "railway variables set JWT_SECRET_KEY=$(openssl rand -hex 32)" },
 	{ "filtered value", "password=[FILTERED] {\"token\": \"\"}" },
+	{ "named SQL placeholders as unquoted values",
+	  "password=%(password)s DB_PASSWORD=%(db_password)s, token=%(t)s" },
 	{ "bare schemes and placeholders",
 	  "Authorization: Bearer | Authorization: Bearer undefined | authorization: failed for user 42" },
 	{ "Bearer words",
@@ -692,34 +700,64 @@ static void test_healthy(void)
 	buf_release(&out);
 }
 
-/* NUL bytes, invalid UTF-8, no terminator, empty input. */
+/*
+ * NUL bytes, invalid UTF-8, no terminator, empty input. The text is made
+ * valid UTF-8 (U+FFFD, "\xef\xbf\xbd", for each NUL and invalid byte)
+ * before it is redacted, so a secret cannot hide behind such a byte.
+ */
 static void test_bytes(void)
 {
 	static const char nul_in[] = "hello\0world password=ab\0cd token=x\0y";
+	static const char nul_first[] =
+		"(pid:17) password=\0hunter2xyz DB_PASSWORD= \0s3cr3tAbc";
 	static const char bad_utf8[] =
 		"\xff\xfe password=\xc3\x28s3cr\xe9t \xe2\x82";
-	struct buf want, got;
+	static const char bad_auth[] =
+		"Authorization: \xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1"
+		"\xf1\xf1\xf1\xf1 ok";
+	struct buf want, got, again;
 	int n;
 
 	buf_init(&want);
 	buf_init(&got);
-	buf_add(&want, "hello\0world password=", 21);
-	add_want_marker(&want, "ab", 2);
-	buf_add(&want, "\0cd token=", 10);
-	add_want_marker(&want, "x", 1);
-	buf_add(&want, "\0y", 2);
+	buf_init(&again);
+	buf_adds(&want, "hello\xef\xbf\xbdworld password=");
+	add_want_marker(&want, "ab\xef\xbf\xbd" "cd", 7);
+	buf_adds(&want, " token=");
+	add_want_marker(&want, "x\xef\xbf\xbdy", 5);
 	n = redact_exact(nul_in, sizeof(nul_in) - 1, &got);
-	CHECK(n == 2 && got.len == want.len &&
-	      memcmp(got.p, want.p, got.len) == 0,
-	      "NUL bytes are data and end an unquoted value");
+	CHECK(n == 2 && strcmp(got.p, want.p) == 0 &&
+	      strlen(got.p) == got.len,
+	      "a NUL byte is U+FFFD inside a value, and none is left");
 
 	buf_clear(&want);
-	buf_adds(&want, "\xff\xfe password=");
-	add_want_marker(&want, "\xc3\x28s3cr\xe9t", 8);
-	buf_adds(&want, " \xe2\x82");
+	buf_adds(&want, "(pid:17) password=");
+	add_want_marker(&want, "\xef\xbf\xbdhunter2xyz", 13);
+	buf_adds(&want, " DB_PASSWORD= ");
+	add_want_marker(&want, "\xef\xbf\xbds3cr3tAbc", 12);
+	n = redact_exact(nul_first, sizeof(nul_first) - 1, &got);
+	CHECK(n == 2 && strcmp(got.p, want.p) == 0,
+	      "a NUL byte before a secret does not let it through: %s", got.p);
+
+	buf_clear(&want);
+	buf_adds(&want, "\xef\xbf\xbd\xef\xbf\xbd password=");
+	add_want_marker(&want, "\xef\xbf\xbd(s3cr\xef\xbf\xbdt", 12);
+	buf_adds(&want, " \xef\xbf\xbd\xef\xbf\xbd");
 	n = redact_exact(bad_utf8, sizeof(bad_utf8) - 1, &got);
 	CHECK(n == 1 && strcmp(got.p, want.p) == 0,
-	      "invalid UTF-8 is redacted byte for byte");
+	      "invalid UTF-8 is redacted as the U+FFFD it is stored as: %s",
+	      got.p);
+
+	/*
+	 * Found by fuzz_json: 14 invalid bytes are 14 bytes raw (too short
+	 * to look random) and 42 as U+FFFD (long enough).
+	 */
+	n = redact_exact(bad_auth, sizeof(bad_auth) - 1, &got);
+	redact_exact(got.p, got.len, &again);
+	CHECK(n == 1 && strstr(got.p, "\xef\xbf\xbd") == NULL &&
+	      strcmp(again.p, got.p) == 0,
+	      "an Authorization value of invalid bytes: judged as stored, "
+	      "redacting again changes nothing (%s)", got.p);
 
 	buf_clear(&got);
 	buf_adds(&got, "kept");
@@ -730,6 +768,7 @@ static void test_bytes(void)
 	      "empty input may not contain a secret");
 	buf_release(&want);
 	buf_release(&got);
+	buf_release(&again);
 }
 
 /* Build n copies of unit. */
