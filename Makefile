@@ -68,7 +68,7 @@ FUZZ_OBJS = $(LIB_SRCS:analyzer/%.c=build/fuzz/obj/%.o) \
 # and fsync on request, and a sanitizer build whose N-th allocation fails.
 FAULT_BINS = build/fault/libfault.so build/fault/logtriage-oom
 .SECONDARY: $(FUZZ_NAMES:%=build/fuzz/%.o) build/fuzz/replay.o \
-	$(FUZZ_NAMES:%=build/fuzz/obj/%.o) $(FUZZ_OBJS)
+	$(FUZZ_NAMES:%=build/fuzz/obj/%.o) $(FUZZ_OBJS) build/fuzz/obj/pool.o
 
 ifneq ($(V),1)
 Q = @
@@ -143,9 +143,14 @@ build/fuzz/obj/fuzz_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h | pkgcheck
 	@mkdir -p build/fuzz/obj
 	$(QUIET_CC)$(FUZZ_CC) $(CPPFLAGS) $(LT_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CFLAGS) -c -o $@ $<
 
-build/fuzz/bin/fuzz_%: build/fuzz/obj/fuzz_%.o $(FUZZ_OBJS)
+# pool.c keeps the reader's large buffers from one input to the next.
+build/fuzz/obj/pool.o: tests/fuzz/pool.c tests/fuzz/fuzz.h | pkgcheck
+	@mkdir -p build/fuzz/obj
+	$(QUIET_CC)$(FUZZ_CC) $(CPPFLAGS) $(LT_CFLAGS) $(FUZZ_SAN) $(CFLAGS) -c -o $@ $<
+
+build/fuzz/bin/fuzz_%: build/fuzz/obj/fuzz_%.o build/fuzz/obj/pool.o $(FUZZ_OBJS)
 	@mkdir -p build/fuzz/bin
-	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -Wl,--wrap=posix_memalign,--wrap=free $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 # The browser test's screenshot checker (tests/browser: blank or not).
 build/browser/pngcheck: tests/browser/pngcheck.c | pkgcheck

@@ -45,6 +45,26 @@ static inline void fuzz_fail(const char *file, int line, const char *expr)
 	abort();
 }
 
+/*
+ * Show p[0..n) on stderr as a C string (what broke an invariant, for the
+ * report), printable ASCII as is and every other byte escaped.
+ */
+static inline void fuzz_show(const char *label, const char *p, size_t n)
+{
+	size_t i;
+
+	dprintf(STDERR_FILENO, "%s (%zu bytes): \"", label, n);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			dprintf(STDERR_FILENO, "%c", c);
+		else
+			dprintf(STDERR_FILENO, "\\x%02x\"\"", c);
+	}
+	dprintf(STDERR_FILENO, "\"\n");
+}
+
 /* An invariant of the stage under test; aborts when it does not hold. */
 #define FUZZ_CHECK(cond) \
 	do { \
@@ -89,6 +109,19 @@ static inline int fuzz_memfile(const uint8_t *data, size_t size,
 	}
 	snprintf(path, path_size, "/proc/self/fd/%d", fd);
 	return fd;
+}
+
+/*
+ * The libFuzzer builds keep the reader's large buffers from one input to
+ * the next (pool.c); fuzz_done(), at the end of every input, aborts when
+ * one of them was not freed. The replay build has no pool: a no-op.
+ */
+void fuzz_pool_check(void) __attribute__((weak));
+
+static inline void fuzz_done(void)
+{
+	if (fuzz_pool_check != NULL)
+		fuzz_pool_check();
 }
 
 /* A NUL-terminated copy (for APIs that take C strings). */

@@ -73,5 +73,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(total == size);
 	input_close(&in);
 	close(fd);
+	fuzz_done();
 	return 0;
 }

@@ -184,5 +184,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	input_close(&in);
 	close(fd);
 	timefmt_reset();
+	fuzz_done();
 	return 0;
 }
