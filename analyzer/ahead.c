@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "input.h"
+#include "parse.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,19 +59,6 @@ struct ahead {
 	atomic_bool stop;
 };
 
-/* The same test as the parser's: a '{' ... '}' line. */
-static bool looks_json(const char *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && (p[i] == ' ' || p[i] == '\t'))
-		i++;
-	while (n > i && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
-			 p[n - 1] == '\r'))
-		n--;
-	return n - i >= 2 && p[i] == '{' && p[n - 1] == '}';
-}
-
 /* Frame records into b until it is full or the input ends. */
 static void fill(struct ahead *ah, struct batch *b)
 {
@@ -97,7 +85,8 @@ static void fill(struct ahead *ah, struct batch *b)
 		memcpy(b->arena + b->used, it->rec.text, it->rec.len);
 		it->text_off = b->used;
 		b->used += it->rec.len;
-		it->json = looks_json(it->rec.text, it->rec.len);
+		it->json = parse_looks_like_json(it->rec.text,
+						  it->rec.len) > 0;
 		ids = rules_scanner_scan(ah->sc, b->arena + it->text_off,
 					 it->rec.len, it->json, &n);
 		if (n > b->ids_cap - b->nids) {

@@ -1883,7 +1883,7 @@ static bool json_bad_time(struct parse_ctx *ctx, const char *p, size_t n,
  * '}'); -1: it starts like one but cannot be one (cut or garbled); 0: not
  * JSON.
  */
-static int looks_like_json(const char *p, size_t n)
+int parse_looks_like_json(const char *p, size_t n)
 {
 	size_t i = 0;
 
@@ -2024,7 +2024,7 @@ void parse_record(struct parse_ctx *ctx, const struct record *rec,
 	out->raw = c;
 	out->raw_len = cn;
 	out->message = mkspan(c, cn);
-	json = looks_like_json(c, cn);
+	json = parse_looks_like_json(c, cn);
 	if (json > 0) {
 		struct json_scan js;
 		size_t first = first_line(c, cn, cn);

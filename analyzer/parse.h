@@ -292,6 +292,12 @@ bool parse_field(struct parse_ctx *ctx, const char *name, struct span *out);
  */
 int parse_text_level(const char *p, size_t n);
 
+/*
+ * Is p a JSON line: 1 for '{' ... '}' (blanks around allowed), -1 for
+ * one that starts with '{' but does not end with '}', 0 otherwise.
+ */
+int parse_looks_like_json(const char *p, size_t n);
+
 /* "error", "warning", ...; "" for PARSE_LEVEL_NONE. */
 const char *parse_level_name(enum parse_level l);
 /* "text", "json-docker", "compose", ... (see enum parse_format). */
