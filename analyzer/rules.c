@@ -1895,6 +1895,24 @@ bool rules_is_candidate(const struct rules *rs, const struct rule *r)
 }
 #endif
 
+void rules_forget(struct rules *rs)
+{
+	size_t i, k;
+
+	for (i = 0; i < rs->n; i++) {
+		struct rule_impl *im = rs->v[i]->impl;
+
+		for (k = 0; k < WINDOW_GROUPS; k++) {
+			im->groups[k].key = 0;
+			im->groups[k].filled = 0;
+			im->groups[k].head = 0;
+			im->groups[k].last = 0;
+		}
+		im->fired_once = false;
+		im->last_fire = 0;
+	}
+}
+
 int rules_test_one(struct rules *rs, const struct rule *r,
 		   const struct rules_input *in)
 {

@@ -203,6 +203,12 @@ size_t rules_last_matched(const struct rules *rs);
 const char *rules_last_limit_rule(const struct rules *rs);
 
 /*
+ * Forget what earlier records counted toward windows and sequences, as
+ * if rules_eval() had never run (a fresh start for an unrelated input).
+ */
+void rules_forget(struct rules *rs);
+
+/*
  * Test one rule against one example record: patterns, 'none' and metric
  * thresholds, without windows and sequences. Return 1 when it matches,
  * 0 when not, -1 when a match limit was hit.

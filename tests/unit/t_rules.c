@@ -1,6 +1,7 @@
 /*
  * t_rules.c - unit tests for stage 4 helpers: the literal a pattern
- * needs (the prefilter), unit normalisation, and the level words.
+ * needs (the prefilter), unit normalisation, the level words, and
+ * forgetting the windows' counts.
  */
 #include "common.h"
 #include "parse.h"
@@ -96,10 +97,74 @@ static void test_levels(void)
 	level("GET /login 200 LOGIN ok", PARSE_LEVEL_NONE);
 }
 
+struct fired {
+	const char *id;
+	unsigned fired, hits;
+};
+
+static int on_fire(void *arg, const struct rules_match *m)
+{
+	struct fired *f = arg;
+
+	if (strcmp(m->rule->id, f->id) == 0 && m->fired) {
+		f->fired++;
+		f->hits = m->window_hits;
+	}
+	return 0;
+}
+
+/* Feed n 401 lines a second apart from ts; how many fired the burst? */
+static unsigned feed_401(struct rules *rs, unsigned n, int64_t ts,
+			 unsigned *hits)
+{
+	static const char line[] = "INFO:     100.64.0.7:51972 - "
+				   "\"GET /api/v1/me HTTP/1.1\" 401 Unauthorized";
+	struct fired f = { "auth.unauthorized_burst", 0, 0 };
+	struct rules_input in;
+	unsigned i;
+
+	memset(&in, 0, sizeof(in));
+	in.message.p = line;
+	in.message.len = sizeof(line) - 1;
+	in.has_ts = true;
+	for (i = 0; i < n; i++) {
+		in.ts = ts + (int64_t)i * 1000;
+		rules_prefilter(rs, line, sizeof(line) - 1, false);
+		CHECK(rules_eval(rs, &in, on_fire, &f) == 0, "eval 401 line");
+	}
+	*hits = f.hits;
+	return f.fired;
+}
+
+/* auth.unauthorized_burst needs 20 in 60 s; forgetting starts over. */
+static void test_forget(void)
+{
+	struct rules *rs = rules_new();
+	const int64_t t0 = 1771891200000;
+	unsigned hits = 0, n;
+
+	CHECK(rules_load_builtin(rs) == 0 && rules_compile(rs, false) == 0,
+	      "built-in rules compile");
+	CHECK(feed_401(rs, 19, t0, &hits) == 0, "19 in 19 s: no burst");
+	n = feed_401(rs, 1, t0 + 19000, &hits);
+	CHECK(n == 1 && hits == 20, "the 20th fires with 20 hits (%u, %u)",
+	      n, hits);
+	/* A fired window starts counting again: 10, forget, 10 more. */
+	CHECK(feed_401(rs, 10, t0 + 20000, &hits) == 0, "10 more: no burst");
+	rules_forget(rs);
+	n = feed_401(rs, 10, t0 + 30000, &hits);
+	CHECK(n == 0, "10 after rules_forget: no burst (%u fired)", n);
+	n = feed_401(rs, 10, t0 + 40000, &hits);
+	CHECK(n == 1 && hits == 20,
+	      "the 20th after forgetting fires with 20 hits (%u, %u)", n, hits);
+	rules_free(rs);
+}
+
 int main(void)
 {
 	test_literals();
 	test_units();
 	test_levels();
+	test_forget();
 	return unit_done();
 }
