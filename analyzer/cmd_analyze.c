@@ -196,25 +196,57 @@ static void build_message(struct analyze *a, struct span m)
 	}
 }
 
+/* Add "name":"value" to the fields, value redacted and made UTF-8. */
+static void add_field(struct analyze *a, const char *name, struct span v,
+		      bool *first)
+{
+	clean_text(a, v.p, v.len, &a->val);
+	if (!*first)
+		buf_addch(&a->fields, ',');
+	buf_addch(&a->fields, '"');
+	buf_add_json_escaped(&a->fields, name, strlen(name));
+	buf_adds(&a->fields, "\":\"");
+	buf_add_json_escaped(&a->fields, a->val.p, a->val.len);
+	buf_addch(&a->fields, '"');
+	*first = false;
+}
+
+/*
+ * The record's fields that say where a line came from, stored with its
+ * events: the compose service, Heroku dyno or syslog program ("service")
+ * and the container stream ("stream"), from the envelope a line came in
+ * or a JSON line's own member of that name. A capture of the same name
+ * wins.
+ */
+static const char *const origin_fields[] = { "service", "stream" };
+
 static void build_fields(struct analyze *a, const struct rules_match *m)
 {
-	size_t i;
+	size_t i, k, j;
 	bool first = true;
 
 	buf_clear(&a->fields);
 	buf_addch(&a->fields, '{');
-	for (i = 0; i < m->ncaptures; i++) {
-		const struct rules_capture *c = &m->captures[i];
+	for (i = 0; i < m->ncaptures; i++)
+		add_field(a, m->captures[i].name, m->captures[i].value, &first);
+	for (k = 0; k < ARRAY_SIZE(origin_fields); k++) {
+		const char *name = origin_fields[k];
+		size_t len = strlen(name);
 
-		clean_text(a, c->value.p, c->value.len, &a->val);
-		if (!first)
-			buf_addch(&a->fields, ',');
-		buf_addch(&a->fields, '"');
-		buf_add_json_escaped(&a->fields, c->name, strlen(c->name));
-		buf_adds(&a->fields, "\":\"");
-		buf_add_json_escaped(&a->fields, a->val.p, a->val.len);
-		buf_addch(&a->fields, '"');
-		first = false;
+		for (i = 0; i < m->ncaptures; i++)
+			if (strcmp(m->captures[i].name, name) == 0)
+				break;
+		if (i < m->ncaptures)
+			continue;
+		for (j = 0; j < a->ev->nfields; j++) {
+			const struct parse_kv *f = &a->ev->fields[j];
+
+			if (f->name.len == len &&
+			    memcmp(f->name.p, name, len) == 0 && f->value.len) {
+				add_field(a, name, f->value, &first);
+				break;
+			}
+		}
 	}
 	if (m->has_metric) {
 		buf_addf(&a->fields, "%s\"metric\":%.6g", first ? "" : ",",
