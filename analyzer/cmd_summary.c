@@ -330,6 +330,21 @@ static const char *title_of(const struct summary *sm, const char *id)
 	return r ? r->title : "";
 }
 
+/*
+ * How many bytes of s, at most n, end on a character boundary: a UTF-8
+ * sequence is not split between what is shown and what is cut.
+ */
+static size_t cut_utf8(const char *s, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len <= n)
+		return len;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
 static void print_text(const struct summary *sm, const char *db_path)
 {
 	struct buf v;
@@ -396,27 +411,36 @@ static void print_text(const struct summary *sm, const char *db_path)
 		for (i = 0; i < sm->nt; i++) {
 			const struct sum_template *t = &sm->t[i];
 			char first[40] = "-";
+			/* 80 columns: a long template goes on below. */
+			size_t len = strlen(t->text), a = cut_utf8(t->text, 46);
 
 			if (t->has_first) {
 				fmt_ts(t->first_ts, first, sizeof(first));
 				first[16] = '\0';
 			}
-			/* 80 columns: a long template goes on below. */
-			printf("%7s  %-16s  %-5s  %.46s\n",
+			printf("%7s  %-16s  %-5s  %.*s\n",
 			       cmd_thousands(t->count, n1, sizeof(n1)), first,
-			       t->is_new ? "NEW" : "", t->text);
-			if (strlen(t->text) > 46)
-				printf("%36s%.44s%s\n", "", t->text + 46,
-				       strlen(t->text) > 90 ? "..." : "");
+			       t->is_new ? "NEW" : "", (int)a, t->text);
+			if (len > a) {
+				size_t b = cut_utf8(t->text + a, 44);
+
+				printf("%36s%.*s%s\n", "", (int)b, t->text + a,
+				       len > a + b ? "..." : "");
+			}
 			{
 				char where[256];
 				int n = snprintf(where, sizeof(where),
 						 "e.g. %s:%" PRIu64 ": ",
 						 t->source, t->line);
 				int room = 80 - 9 - (n < 0 ? 0 : n);
+				size_t elen = strlen(t->example), e;
 
-				printf("%9s%s%.*s\n", "", where,
-				       room < 20 ? 20 : room, t->example);
+				if (room < 20)
+					room = 20;
+				e = elen <= (size_t)room ? elen :
+				    cut_utf8(t->example, (size_t)room - 3);
+				printf("%9s%s%.*s%s\n", "", where, (int)e,
+				       t->example, e < elen ? "..." : "");
 			}
 		}
 	}
