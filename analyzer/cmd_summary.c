@@ -345,6 +345,22 @@ static size_t cut_utf8(const char *s, size_t n)
 	return n;
 }
 
+/*
+ * Where to break s to show at most n bytes on a line: after the last word
+ * that fits, when that keeps two thirds of the line, else between
+ * characters.
+ */
+static size_t cut_word(const char *s, size_t n)
+{
+	size_t k = cut_utf8(s, n), i;
+
+	if (s[k] == '\0' || s[k] == ' ')
+		return k;
+	for (i = k; i > 0 && s[i - 1] != ' '; i--)
+		;
+	return i > 0 && i - 1 >= 2 * n / 3 ? i - 1 : k;
+}
+
 static void print_text(const struct summary *sm, const char *db_path)
 {
 	struct buf v;
@@ -412,7 +428,7 @@ static void print_text(const struct summary *sm, const char *db_path)
 			const struct sum_template *t = &sm->t[i];
 			char first[40] = "-";
 			/* 80 columns: a long template goes on below. */
-			size_t len = strlen(t->text), a = cut_utf8(t->text, 46);
+			size_t len = strlen(t->text), a = cut_word(t->text, 46);
 
 			if (t->has_first) {
 				fmt_ts(t->first_ts, first, sizeof(first));
@@ -422,10 +438,13 @@ static void print_text(const struct summary *sm, const char *db_path)
 			       cmd_thousands(t->count, n1, sizeof(n1)), first,
 			       t->is_new ? "NEW" : "", (int)a, t->text);
 			if (len > a) {
-				size_t b = cut_utf8(t->text + a, 44);
+				const char *rest = t->text + a;
+				size_t b;
 
-				printf("%36s%.*s%s\n", "", (int)b, t->text + a,
-				       len > a + b ? "..." : "");
+				rest += *rest == ' ';
+				b = cut_utf8(rest, 44);
+				printf("%36s%.*s%s\n", "", (int)b, rest,
+				       rest[b] ? "..." : "");
 			}
 			{
 				char where[256];
