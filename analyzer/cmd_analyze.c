@@ -373,6 +373,38 @@ static void bad_json(struct analyze *a, const struct record *rec)
 }
 
 /*
+ * The lines a database error carries below its message, joined to it with
+ * "\n": libpq's fields of a server error (fe-protocol3.c,
+ * pqBuildErrorMessage3: "DETAIL:  %s", two spaces, and HINT, QUERY,
+ * CONTEXT), which psycopg2 and SQLAlchemy repeat, and SQLAlchemy's own
+ * (sqlalchemy/exc.py: StatementError._sql_message, SQLAlchemyError.
+ * _code_str). An export with one line per entry (Railway's JSON, Render,
+ * docker logs) gives each a line of its own, at the error level of the
+ * stream: they continue the exception above and are not errors of their
+ * own. (A PostgreSQL server log puts its prefix before DETAIL.)
+ */
+static const char *const exception_tails[] = {
+	"DETAIL:  ", "HINT:  ", "QUERY:  ", "CONTEXT:  ",
+	"(Background on this error at: ",
+	"[SQL: ",
+	"[parameters: ",
+	"[SQL parameters hidden due to hide_parameters=True]",
+};
+
+static bool continues_exception(struct span m)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(exception_tails); i++) {
+		size_t n = strlen(exception_tails[i]);
+
+		if (m.len >= n && memcmp(m.p, exception_tails[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * An error record that no rule knew: mine its template. A traceback is
  * known by its exception line (the last), anything else by its first.
  */
@@ -396,15 +428,25 @@ static void mine(struct analyze *a, const struct record *rec,
 			last = nl + 1;
 		m.len -= (size_t)(last - m.p);
 		m.p = last;
-	} else if ((nl = memchr(m.p, '\n', m.len)) != NULL) {
-		m.len = (size_t)(nl - m.p);
+	} else {
+		/* The first line, past lines that continue an exception
+		 * (joined to the next error, when that looks like one). */
+		while ((nl = memchr(m.p, '\n', m.len)) != NULL &&
+		       continues_exception(m)) {
+			m.len -= (size_t)(nl + 1 - m.p);
+			m.p = nl + 1;
+		}
+		if ((nl = memchr(m.p, '\n', m.len)) != NULL)
+			m.len = (size_t)(nl - m.p);
 	}
 	/*
 	 * An indented line continues something (a traceback frame exported
-	 * as a JSON line of its own); and where the message names its own
-	 * level (a platform marks all of stderr as error), that level rules.
+	 * as a JSON line of its own), as do a database error's lines below
+	 * its message; and where the message names its own level (a
+	 * platform marks all of stderr as error), that level rules.
 	 */
-	if (m.len == 0 || m.p[0] == ' ' || m.p[0] == '\t')
+	if (m.len == 0 || m.p[0] == ' ' || m.p[0] == '\t' ||
+	    continues_exception(m))
 		return;
 	{
 		int own = parse_text_level(m.p, m.len);
