@@ -250,17 +250,20 @@ samples/railway-incident.log.gz: samples/railway-incident.log
 install: logtriage
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/logtriage/rules \
-		$(DESTDIR)$(DOCDIR)/cron $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(DOCDIR)/docs/cron $(DESTDIR)$(DOCDIR)/docs/img \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 logtriage $(DESTDIR)$(BINDIR)/logtriage
 	install -m 644 docs/man/logtriage.1 $(DESTDIR)$(MANDIR)/man1/logtriage.1
 	install -m 644 docs/man/logtriage-rules.5 \
 		$(DESTDIR)$(MANDIR)/man5/logtriage-rules.5
 	install -m 644 $(RULES) $(DESTDIR)$(DATADIR)/logtriage/rules/
-	install -m 644 README.md docs/schema.md docs/rule-format.md \
-		$(DESTDIR)$(DOCDIR)/
+	# The README's links (docs/...) and pictures work where it is installed.
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/schema.md docs/rule-format.md \
+		$(DESTDIR)$(DOCDIR)/docs/
+	install -m 644 docs/img/*.png $(DESTDIR)$(DOCDIR)/docs/img/
 	install -m 644 docs/cron/crontab docs/cron/logtriage-nightly.service \
-		docs/cron/logtriage-nightly.timer $(DESTDIR)$(DOCDIR)/cron/
+		docs/cron/logtriage-nightly.timer $(DESTDIR)$(DOCDIR)/docs/cron/
 	install -m 644 docs/completion/logtriage.bash \
 		$(DESTDIR)$(BASHCOMPDIR)/logtriage
 	install -m 644 docs/completion/_logtriage $(DESTDIR)$(ZSHCOMPDIR)/_logtriage
