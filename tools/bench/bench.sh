@@ -37,6 +37,14 @@ ERE=$D/bench-ere
 RS=$D/bench-runstat
 export LC_ALL=C TZ=UTC
 
+case $RUNS in
+''|*[!0-9]*|0) echo "bench: BENCH_RUNS must be a number of at least 1" >&2; exit 1 ;;
+esac
+case $MB in
+''|*[!0-9.]*) MB=0 ;;
+esac
+awk -v m="$MB" 'BEGIN { exit !(m + 0 > 0) }' ||
+	{ echo "bench: BENCH_MB must be a positive number" >&2; exit 1; }
 for t in "$LT" "$GEN" "$ERE" "$RS"; do
 	[ -x "$t" ] || { echo "bench: '$t' is missing; run 'make bench'" >&2; exit 1; }
 done
