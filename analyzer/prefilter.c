@@ -1345,6 +1345,12 @@ void prefilter_add(struct prefilter *pf, unsigned id, const char *re,
 
 			buf_init(&q);
 			buf_addf(&q, "\"%s\"", key);
+			/* The literals of a case-insensitive pattern are kept
+			 * in lower case ("httpStatus" then matches in any
+			 * case: more candidates, never fewer). */
+			if (ci)
+				for (i = 0; i < q.len; i++)
+					q.p[i] = (char)fold((unsigned char)q.p[i]);
 			cnf_add_lit(&f, q.p, q.len);
 			buf_release(&q);
 		}
