@@ -336,11 +336,13 @@ static const char *title_of(const struct summary *sm, const char *id)
  */
 static size_t cut_utf8(const char *s, size_t n)
 {
-	size_t len = strlen(s);
+	size_t len = strlen(s), k;
 
 	if (len <= n)
 		return len;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+	/* A character has at most 3 continuation bytes; more are junk. */
+	for (k = 0; k < 3 && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80;
+	     k++)
 		n--;
 	return n;
 }
@@ -443,6 +445,8 @@ static void print_text(const struct summary *sm, const char *db_path)
 
 				rest += *rest == ' ';
 				b = cut_utf8(rest, 44);
+				if (rest[b])    /* room for "..." in 80 columns */
+					b = cut_utf8(rest, 41);
 				printf("%36s%.*s%s\n", "", (int)b, rest,
 				       rest[b] ? "..." : "");
 			}
