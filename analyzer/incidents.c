@@ -493,8 +493,9 @@ static void intern_release(struct intern *in)
  * table's own order: incidents_sort() puts them in a total order after,
  * and an ORDER BY here made SQLite walk the (source_id, line_no) index
  * and fetch every row from the table by id, four times the cost of the
- * plain scan. Rows come grouped by source (each input's events are
- * written together), which keeps the first-time cache useful.
+ * plain scan. Rows come mostly grouped by source (each run writes an
+ * input's events together), which keeps the one-entry cache of a
+ * source's first time useful; out of order they only cost lookups.
  */
 static int load_events(sqlite3 *db, const char *path, struct intern *names,
 		       struct incident_event **out, size_t *nout)

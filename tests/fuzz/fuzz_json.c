@@ -10,7 +10,9 @@
  * redacting it again changes nothing (no secret was left in it); the
  * match callback gets well-formed matches.
  * Each input starts with the rules' windows and sequences empty
- * (rules_forget), so that an input found failing fails again alone.
+ * (rules_forget). The prefilter trains on the first 2,048 inputs and
+ * scans with what it learned after: an input that failed after those may
+ * need the corpus replayed before it to fail again.
  */
 #include "fuzz.h"
 #include "buf.h"

@@ -136,6 +136,49 @@ static unsigned feed_401(struct rules *rs, unsigned n, int64_t ts,
 	return f.fired;
 }
 
+/* Evaluate one line at ts; did rule id fire? */
+static unsigned feed_line(struct rules *rs, const char *line, int64_t ts,
+			  const char *id)
+{
+	struct fired f = { id, 0, 0 };
+	struct rules_input in;
+
+	memset(&in, 0, sizeof(in));
+	in.message.p = line;
+	in.message.len = strlen(line);
+	in.has_ts = true;
+	in.ts = ts;
+	rules_prefilter(rs, line, in.message.len, false);
+	CHECK(rules_eval(rs, &in, on_fire, &f) == 0, "eval '%s'", line);
+	return f.fired;
+}
+
+/*
+ * health.startup_too_slow fires when startup completes after a failed
+ * health check ('after'); forgetting the failure breaks the sequence.
+ */
+static void test_forget_after(void)
+{
+	static const char failed[] = "Attempt #1 failed with service "
+				     "unavailable. Continuing to retry for 4m49s";
+	static const char done[] = "INFO:     Application startup complete.";
+	struct rules *rs = rules_new();
+	const int64_t t0 = 1771891200000;
+
+	CHECK(rules_load_builtin(rs) == 0 && rules_compile(rs, false) == 0,
+	      "built-in rules compile");
+	CHECK(feed_line(rs, failed, t0, "health.check_failed") == 1,
+	      "the failed check fires");
+	CHECK(feed_line(rs, done, t0 + 120000, "health.startup_too_slow") == 1,
+	      "startup 2 min after it is too slow");
+	CHECK(feed_line(rs, failed, t0 + 200000, "health.check_failed") == 1,
+	      "another failed check fires");
+	rules_forget(rs);
+	CHECK(feed_line(rs, done, t0 + 320000, "health.startup_too_slow") == 0,
+	      "after rules_forget, startup follows no failed check");
+	rules_free(rs);
+}
+
 /* auth.unauthorized_burst needs 20 in 60 s; forgetting starts over. */
 static void test_forget(void)
 {
@@ -166,5 +209,6 @@ int main(void)
 	test_units();
 	test_levels();
 	test_forget();
+	test_forget_after();
 	return unit_done();
 }
