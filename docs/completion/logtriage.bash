@@ -43,6 +43,8 @@ _logtriage()
 		COMPREPLY=($(cd /usr/share/zoneinfo 2>/dev/null && compgen -f -- "$cur")); return 0 ;;
 	--charts)
 		COMPREPLY=($(compgen -W "png svg none" -- "$cur")); return 0 ;;
+	--color)
+		COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return 0 ;;
 	--out)
 		COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
 	--incident)
@@ -53,7 +55,7 @@ _logtriage()
 	case $cmd in
 	analyze)
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--db --rules --format --source --exclude --fail-on --max-bad --tz --year --no-redact --quiet --help --version" -- "$cur"))
+			COMPREPLY=($(compgen -W "--db --rules --format --source --exclude --fail-on --max-bad --tz --year --no-redact --color --quiet --help --version" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -f -- "$cur"))
 		fi ;;
@@ -68,7 +70,7 @@ _logtriage()
 			COMPREPLY=($(compgen -f -- "$cur"))
 		fi ;;
 	summary)
-		COMPREPLY=($(compgen -W "--db --since --until --baseline --format --fail-on --top --rules --quiet --help --version" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--db --since --until --baseline --format --fail-on --top --rules --color --quiet --help --version" -- "$cur")) ;;
 	prune)
 		COMPREPLY=($(compgen -W "--db --older-than --dry-run --help --version" -- "$cur")) ;;
 	rules)
