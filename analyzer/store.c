@@ -741,6 +741,12 @@ int store_commit(struct store *st)
 	return rc;
 }
 
+int store_foreign_keys(struct store *st, bool on)
+{
+	return exec(st, on ? "PRAGMA foreign_keys = ON" :
+		    "PRAGMA foreign_keys = OFF", "cannot set foreign keys");
+}
+
 void store_rollback(struct store *st)
 {
 	/* The queued rows go with the rest; a writer error is over. */

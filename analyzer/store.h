@@ -102,6 +102,13 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 /*
+ * Turn the foreign key checks off or on again (on from store_open()),
+ * outside a transaction (SQLite ignores the pragma inside one), for a
+ * bulk write whose references hold by construction. Return 0 or a
+ * store_err.
+ */
+int store_foreign_keys(struct store *st, bool on);
+/*
  * COMMIT, then BEGIN IMMEDIATE the next transaction: the batches of a
  * long run. With the writer thread (store_writer_start()) both are
  * queued like a row, so the caller goes on meanwhile; their error comes

@@ -2,8 +2,9 @@
  * t_incidents.c - unit tests for stage 6a and the pure helpers of the
  * report writers: segmentation (gap, deploy markers, sources without
  * time), root-cause chains over the built-in rules' 'causes', stable
- * ids, HTTP statuses and headlines read from messages, and the Markdown
- * escaping that keeps log text from breaking a report.
+ * ids, HTTP statuses and headlines read from messages, the Markdown
+ * escaping that keeps log text from breaking a report, and detection
+ * leaving the database's foreign key checks on.
  */
 #include "common.h"
 #include "agg.h"
@@ -11,7 +12,11 @@
 #include "incidents.h"
 #include "report.h"
 #include "rules.h"
+#include "store.h"
 #include "unit.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
 
 static struct rules *rs;
 
@@ -365,6 +370,52 @@ static void test_durations(void)
 	CHECK_STR(agg_duration(-5, d, sizeof(d)), "0.0s", "negative is 0");
 }
 
+static int fk_on(struct store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(store_db(st), "PRAGMA foreign_keys", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Detection writes without the checks and turns them on again. */
+static void test_detect_keeps_foreign_keys(void)
+{
+	char path[] = "/tmp/t_incidents.XXXXXX";
+	char db[64];
+	struct store *st = NULL;
+	struct incident_list l;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0, "temporary name");
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path);
+	snprintf(db, sizeof(db), "%s.db", path);
+	CHECK(store_open(&st, db) == 0, "store_open %s", db);
+	if (st == NULL)
+		return;
+	CHECK(fk_on(st) == 1, "foreign keys on after store_open");
+	CHECK(incidents_detect(st, rs, INCIDENTS_GAP_DEFAULT_MS, &l) == 0,
+	      "detect on an empty database");
+	CHECK(l.n == 0, "no incidents (%zu)", l.n);
+	incident_list_release(&l);
+	CHECK(fk_on(st) == 1, "foreign keys on after detection");
+	store_close(st);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s.db-wal", path);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s.db-shm", path);
+	unlink(db);
+}
+
 int main(void)
 {
 	rs = rules_new();
@@ -377,6 +428,7 @@ int main(void)
 	test_headlines();
 	test_markdown();
 	test_durations();
+	test_detect_keeps_foreign_keys();
 	rules_free(rs);
 	return unit_done();
 }
