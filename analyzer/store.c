@@ -249,6 +249,14 @@ static const char *const migrations[] = {
 	"  FROM metrics_v1 ORDER BY id;\n"
 	"DROP TABLE metrics_v1;\n"
 	"CREATE INDEX metrics_name_ts ON metrics(name, ts);\n",
+	/*
+	 * 3: an index of incident_events by event. Deleting an event
+	 * (prune) cascades to its links, and without it SQLite scanned the
+	 * whole table for each event deleted: a prune of 350,000 of a
+	 * million events was stopped after 10 minutes, and takes 7.6 s with
+	 * it. It also answers "which incident holds this event".
+	 */
+	"CREATE INDEX incident_events_event ON incident_events(event_id);\n",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION - 1,
