@@ -331,6 +331,28 @@ static const char *title_of(const struct summary *sm, const char *id)
 }
 
 /*
+ * A median or a change of daily counts: whole numbers with thousands
+ * separators ("4,600", "+1,348"), a half as "2.5" (the median of an even
+ * number of days); never an exponent.
+ */
+static void fmt_count(double v, bool sign, char *out, size_t size)
+{
+	double a = v < 0 ? -v : v, whole = (double)(uint64_t)(a + 0.5);
+	size_t k = 0;
+
+	if (a < 1000 && a - (double)(uint64_t)a > 0.01 &&
+	    whole - a > 0.01) {
+		snprintf(out, size, sign ? "%+.1f" : "%.1f", v);
+		return;
+	}
+	if (v < 0 && whole > 0)
+		out[k++] = '-';
+	else if (sign)
+		out[k++] = '+';
+	cmd_thousands((uint64_t)whole, out + k, size - k);
+}
+
+/*
  * How many bytes of s, at most n, end on a character boundary: a UTF-8
  * sequence is not split between what is shown and what is cut.
  */
@@ -381,15 +403,15 @@ static void print_text(const struct summary *sm, const char *db_path)
 		printf("No events in the period.\n");
 	for (i = 0; i < sm->nr; i++) {
 		const struct sum_rule *r = &sm->r[i];
-		char med[16], chg[16];
+		char med[32], chg[32];
 
 		if (r->sev < RULE_SEV_WARNING)
 			continue;
 		if (shown++ == 0)
 			printf("%-8s %-25s %6s %7s %7s  %s\n", "SEVERITY",
 			       "RULE", "COUNT", "MEDIAN", "CHANGE", "FLAGS");
-		snprintf(med, sizeof(med), "%.3g", r->median);
-		snprintf(chg, sizeof(chg), "%+.3g", (double)r->count - r->median);
+		fmt_count(r->median, false, med, sizeof(med));
+		fmt_count((double)r->count - r->median, true, chg, sizeof(chg));
 		printf("%s%-8s%s %-25s %6s %7s %7s  %s\n",
 		       cmd_sev_color(r->sev),
 		       rules_sev_name((enum rule_sev)r->sev), cmd_color_reset(),
@@ -499,12 +521,18 @@ static void print_md(const struct summary *sm, const char *db_path)
 	if (sm->nr) {
 		printf("| Severity | Rule | Count | Daily median | Change | "
 		       "Flags |\n|---|---|---:|---:|---:|---|\n");
-		for (i = 0; i < sm->nr; i++)
-			printf("| %s | `%s` | %" PRIu64 " | %.3g | %+.3g | %s |\n",
+		for (i = 0; i < sm->nr; i++) {
+			char cnt[32], med[32], chg[32];
+
+			cmd_thousands(sm->r[i].count, cnt, sizeof(cnt));
+			fmt_count(sm->r[i].median, false, med, sizeof(med));
+			fmt_count((double)sm->r[i].count - sm->r[i].median,
+				  true, chg, sizeof(chg));
+			printf("| %s | `%s` | %s | %s | %s | %s |\n",
 			       rules_sev_name((enum rule_sev)sm->r[i].sev),
-			       sm->r[i].id, sm->r[i].count, sm->r[i].median,
-			       (double)sm->r[i].count - sm->r[i].median,
+			       sm->r[i].id, cnt, med, chg,
 			       flags_of(&sm->r[i]));
+		}
 	} else {
 		printf("No events in the period.\n");
 	}
