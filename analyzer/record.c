@@ -1031,11 +1031,13 @@ static void describe_state(struct record_reader *rr, const char *p, size_t n)
 }
 
 /*
- * A line skipped on resume moves the describe state as framing it would
- * have, so that a resumed run frames the rest of 'kubectl describe'
- * output as a whole run does (found by fuzz_record). Skipped lines are
- * taken as records' first lines: a "Name:  " line that a traceback joins
- * is the one case where this differs from framing.
+ * Every line moves the describe state, the first line of a record and a
+ * line joined to one alike, and so does a line skipped on resume: a
+ * resumed run then frames the rest of 'kubectl describe' output as a
+ * whole run does (found by fuzz_record, twice: a resumed run forgot it
+ * was inside describe output; and a "Name:  " line that a traceback
+ * joined started describe output only for a resumed run, which took it
+ * as a record's first line). A traceback ends at such a line.
  */
 static void skipped_describe(struct record_reader *rr,
 			     const struct record_line *ln)
@@ -1362,6 +1364,7 @@ int record_next(struct record_reader *rr, struct record *rec)
 		rr->re = ln.end;
 		nlines++;
 		partial = next_partial;
+		skipped_describe(rr, &ln);
 	}
 
 emit:
