@@ -14,6 +14,12 @@ for m in libpcre2-8:libpcre2-dev zlib:zlib1g-dev sqlite3:libsqlite3-dev \
 		add "${m#*:}"
 	fi
 done
+# ISA-L inflates gzip; Debian builds it for amd64 (elsewhere zlib does)
+if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] &&
+   { ! command -v pkg-config >/dev/null 2>&1 ||
+     ! pkg-config --exists libisal 2>/dev/null; }; then
+	add libisal-dev
+fi
 command -v sqlite3 >/dev/null 2>&1 || add sqlite3
 command -v gnuplot >/dev/null 2>&1 || add gnuplot-nox
 command -v gzip >/dev/null 2>&1 || add gzip

@@ -225,6 +225,86 @@ static void test_gzip_members(void)
 	buf_release(&all);
 }
 
+/* A gzip member of data, stored (level 0): its size follows len exactly. */
+static void gz_stored(struct buf *b, const char *data, size_t len)
+{
+	z_stream zs;
+	size_t cap = len + len / 1000 + 1024;
+	unsigned char *z = xmalloc(cap);
+
+	memset(&zs, 0, sizeof(zs));
+	deflateInit2(&zs, 0, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+	zs.next_in = (unsigned char *)(uintptr_t)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = z;
+	zs.avail_out = (uInt)cap;
+	deflate(&zs, Z_FINISH);
+	buf_add(b, z, cap - zs.avail_out);
+	deflateEnd(&zs);
+	free(z);
+}
+
+/*
+ * A member that ends 2, 1 or 0 bytes before the end of the first block
+ * the file is read in (INPUT_BLOCK_BYTES): the next member's magic bytes
+ * are split between two reads, or start the next one. Both members come
+ * out whole, with no warning of trailing garbage (found by a test of
+ * these offsets: a split magic was taken for garbage).
+ */
+static void test_gzip_block_edge(void)
+{
+	size_t n = INPUT_BLOCK_BYTES + 4096, len, i;
+	char *data = xmalloc(n);
+	int before;
+
+	for (i = 0; i < n; i++)
+		data[i] = (char)('a' + (i * 7 + i / 61) % 26);
+	for (before = 2; before >= 0; before--) {
+		size_t lo = 0, hi = n, want = INPUT_BLOCK_BYTES - (size_t)before;
+		struct buf all, got;
+		struct input in;
+		const char *path;
+		char blk[65536];
+		ssize_t r;
+		bool exact;
+
+		/* the content length whose stored member is want bytes */
+		while (lo < hi) {
+			struct buf t;
+
+			len = lo + (hi - lo) / 2;
+			buf_init(&t);
+			gz_stored(&t, data, len);
+			if (t.len < want)
+				lo = len + 1;
+			else
+				hi = len;
+			buf_release(&t);
+		}
+		len = lo;
+		buf_init(&all);
+		gz_stored(&all, data, len);
+		exact = all.len == want;
+		gz_stored(&all, "tail\n", 5);
+		path = write_tmp(all.p, all.len);
+		buf_init(&got);
+		if (input_open(&in, path) < 0)
+			abort();
+		while ((r = input_read(&in, blk, sizeof(blk))) > 0)
+			buf_add(&got, blk, (size_t)r);
+		CHECK(exact && r == 0 && in.members == 2 &&
+		      got.len == len + 5 && memcmp(got.p, data, len) == 0 &&
+		      memcmp(got.p + len, "tail\n", 5) == 0,
+		      "a gzip member ending %d bytes before a block's end, "
+		      "then another: both whole", before);
+		input_close(&in);
+		unlink(path);
+		buf_release(&got);
+		buf_release(&all);
+	}
+	free(data);
+}
+
 static void test_envelopes(void)
 {
 	FRAME("api-1  | ERROR:    Traceback (most recent call last):\n"
@@ -441,6 +521,7 @@ int main(void)
 	test_traceback();
 	test_caps();
 	test_gzip_members();
+	test_gzip_block_edge();
 	test_envelopes();
 	test_shapes();
 	test_peel();
