@@ -29,6 +29,7 @@ struct ahead_item {
 	const unsigned *ids;    /* pattern ids found (rules_select()) */
 	size_t nids;
 	bool json;              /* scanned as a JSON line */
+	bool scanned;           /* scanned ahead (else ids is empty) */
 	const char *diag;       /* what framing it printed: whole lines */
 	size_t diag_len;
 	uint64_t raw_bytes;     /* input bytes read when its batch closed */

@@ -28,7 +28,7 @@ struct input {
 	uint64_t raw_bytes;     /* bytes read from the file (compressed) */
 	uint64_t out_bytes;     /* bytes handed out (decompressed) */
 	unsigned members;       /* gzip members started */
-	struct input_state *st; /* owned; zlib state and the raw block */
+	struct input_state *st; /* owned; the inflater and the raw block */
 };
 
 /*
