@@ -70,7 +70,15 @@ struct ahead {
 	pthread_cond_t freed;           /* a batch was given back, or stop */
 	atomic_bool stop;
 	atomic_uint filled;             /* batches ready and not given back */
+	int scan_mode;                  /* SCAN_* */
 };
+
+/*
+ * Which records the framing thread scans: those it has time for (the
+ * main thread is behind), or, set by LOGTRIAGE_AHEAD_SCAN=all or =none for
+ * the tests that compare the ways, every one or none.
+ */
+enum { SCAN_PACED, SCAN_ALL, SCAN_NONE };
 
 /* Frame records into b until it is full or the input ends. */
 static void fill(struct ahead *ah, struct batch *b)
@@ -99,8 +107,10 @@ static void fill(struct ahead *ah, struct batch *b)
 		it->text_off = b->used;
 		b->used += it->rec.len;
 		/* the main thread is behind: a batch waits besides its own */
-		it->scanned = atomic_load_explicit(&ah->filled,
-						   memory_order_relaxed) >= 2;
+		it->scanned = ah->scan_mode == SCAN_ALL ||
+			      (ah->scan_mode == SCAN_PACED &&
+			       atomic_load_explicit(&ah->filled,
+						    memory_order_relaxed) >= 2);
 		if (it->scanned) {
 			it->json = parse_looks_like_json(it->rec.text,
 							  it->rec.len) > 0;
@@ -174,6 +184,7 @@ static void free_batches(struct ahead *ah)
 struct ahead *ahead_start(struct record_reader *rr, struct rules_scanner *sc)
 {
 	const char *env = getenv("LOGTRIAGE_THREADS");
+	const char *scan = getenv("LOGTRIAGE_AHEAD_SCAN");
 	struct ahead *ah;
 	size_t i;
 
@@ -192,6 +203,9 @@ struct ahead *ahead_start(struct record_reader *rr, struct rules_scanner *sc)
 		buf_init(&b->diag);
 	}
 	ah->sc = sc;
+	ah->scan_mode = scan == NULL ? SCAN_PACED :
+			strcmp(scan, "all") == 0 ? SCAN_ALL :
+			strcmp(scan, "none") == 0 ? SCAN_NONE : SCAN_PACED;
 	atomic_init(&ah->stop, false);
 	atomic_init(&ah->filled, 0);
 	pthread_mutex_init(&ah->mu, NULL);
