@@ -18,10 +18,12 @@
  * inflates about 340 MB/s of output on one core here, ISA-L about
  * 1.8 GB/s, so with zlib the decompression thread alone held the whole
  * pipeline below the speed of plain input, and with ISA-L it takes a
- * fifth of a core. Both check the CRC-32 and length of every member and
- * report faults in the same words where they can ("incorrect data
- * check"); ISA-L names a bad deflate stream less finely than zlib
- * ("invalid block" for any malformed block header).
+ * fifth of a core. With ISA-L, input.c reads each member's header and
+ * trailer itself and ISA-L inflates the deflate data between them (see
+ * struct gz_frame). Both check the CRC-32 and length of every member and
+ * report faults in the same words and at the same offsets where they
+ * can; ISA-L names a bad deflate stream less finely than zlib ("invalid
+ * block" for any malformed block header).
  *
  * Plain input is read straight into the caller's buffer on the caller's
  * thread: from the page cache, read() is a copy like the one a queue
@@ -38,9 +40,10 @@
 #include <unistd.h>
 #ifdef LOGTRIAGE_ISAL
 #include <isa-l/igzip_lib.h>
-#else
-#include <zlib.h>
 #endif
+#include <zlib.h>
+
+size_t input_raw_limit;
 
 /* Blocks the reader thread may fill ahead of the caller. */
 #define INPUT_QUEUE_BLOCKS 4
@@ -77,6 +80,30 @@ struct block {
 	uint64_t raw_bytes;     /* file bytes read when it was filled */
 };
 
+#ifdef LOGTRIAGE_ISAL
+/*
+ * Where a member is: its header, its deflate data, or its trailer. The
+ * header and the trailer are read here, a byte at a time as they come:
+ * ISA-L 2.30 (Debian 12) reads a header whose optional fields are split
+ * between two calls wrongly (an "incorrect data check" for a good file,
+ * and reads of uninitialised memory, both seen under valgrind with a
+ * header cut at every place), so it inflates the deflate data only.
+ */
+enum gz_phase { GZ_HEADER, GZ_DEFLATE, GZ_TRAILER };
+enum gz_field { GF_FIXED, GF_XLEN, GF_EXTRA, GF_NAME, GF_COMMENT, GF_HCRC };
+
+struct gz_frame {
+	enum gz_phase phase;
+	enum gz_field field;
+	unsigned char buf[10];  /* the fixed header, XLEN, the header CRC,
+				   or the trailer (8 bytes) */
+	size_t got;             /* bytes of buf[] filled */
+	size_t skip;            /* bytes of FEXTRA still to skip */
+	unsigned flags;         /* FLG */
+	uint32_t crc;           /* CRC-32 of the header so far (FHCRC) */
+};
+#endif
+
 /* The producer's side: the file, the inflater, the compressed block. */
 struct producer {
 	int fd;
@@ -84,8 +111,7 @@ struct producer {
 #ifdef LOGTRIAGE_ISAL
 	struct inflate_state *is; /* owned */
 	uint64_t member_in;     /* bytes the current member consumed */
-	unsigned char last8[8]; /* the last 8 bytes consumed: the trailer
-				   when a member's check fails */
+	struct gz_frame gz;     /* its header and trailer */
 #else
 	z_stream zs;
 #endif
@@ -216,12 +242,20 @@ int input_open(struct input *in, const char *path)
 static int fill_raw(struct producer *pr, struct deferred *d, size_t want)
 {
 	size_t left = pr->raw_len - pr->raw_pos;
+	size_t lim = input_raw_limit > 0 && input_raw_limit < INPUT_BLOCK_BYTES ?
+		     input_raw_limit : INPUT_BLOCK_BYTES;
 	ssize_t r;
 
 	if (left >= want || pr->eof)
 		return 0;
+	/*
+	 * [raw_base, raw + raw_len) is the stream, contiguous: its last
+	 * RAW_HEAD bytes move in front of the next block (some of them from
+	 * the head room itself when the block was short).
+	 */
 	if (pr->raw != NULL) {
-		size_t k = pr->raw_len < RAW_HEAD ? pr->raw_len : RAW_HEAD;
+		size_t have = (size_t)(pr->raw + pr->raw_len - pr->raw_base);
+		size_t k = have < RAW_HEAD ? have : RAW_HEAD;
 
 		memmove(pr->raw_base + RAW_HEAD - k,
 			pr->raw + pr->raw_len - k, k);
@@ -229,16 +263,18 @@ static int fill_raw(struct producer *pr, struct deferred *d, size_t want)
 	pr->raw = pr->raw_base + RAW_HEAD - left;
 	pr->raw_pos = 0;
 	pr->raw_len = left;
-	r = read_full(pr->fd, pr->raw_base + RAW_HEAD, INPUT_BLOCK_BYTES);
-	if (r < 0) {
-		defer(d, 2, "%s: read error at byte %" PRIu64 ": %s", pr->name,
-		      pr->raw_bytes, strerror(errno));
-		return -1;
-	}
-	pr->raw_len += (size_t)r;
-	pr->raw_bytes += (uint64_t)r;
-	if (r == 0)
-		pr->eof = true;
+	do {
+		r = read_full(pr->fd, pr->raw + pr->raw_len, lim);
+		if (r < 0) {
+			defer(d, 2, "%s: read error at byte %" PRIu64 ": %s",
+			      pr->name, pr->raw_bytes, strerror(errno));
+			return -1;
+		}
+		pr->raw_len += (size_t)r;
+		pr->raw_bytes += (uint64_t)r;
+		if (r == 0)
+			pr->eof = true;
+	} while (pr->raw_len < want && !pr->eof);
 	return 0;
 }
 
@@ -260,13 +296,11 @@ static uint64_t raw_offset(const struct producer *pr)
 static int start_member(struct producer *pr, struct deferred *d)
 {
 	(void)d;
-	if (pr->is == NULL) {
-		pr->is = xmalloc(sizeof(*pr->is));
-		isal_inflate_init(pr->is);
-	} else {
-		isal_inflate_reset(pr->is);
-	}
-	pr->is->crc_flag = ISAL_GZIP;
+	if (pr->is == NULL)
+		pr->is = xcalloc(1, sizeof(*pr->is));
+	memset(&pr->gz, 0, sizeof(pr->gz));
+	pr->gz.phase = GZ_HEADER;
+	pr->gz.field = GF_FIXED;
 	pr->member_in = 0;
 	pr->live = true;
 	pr->members++;
@@ -278,26 +312,144 @@ static bool member_begun(const struct producer *pr)
 	return pr->live && pr->member_in > 0;
 }
 
-/* Keep the last 8 bytes consumed (a member's trailer at its check). */
-static void note_consumed(struct producer *pr, const unsigned char *p,
-			  size_t n)
-{
-	if (n >= 8) {
-		memcpy(pr->last8, p + n - 8, 8);
-	} else if (n > 0) {
-		memmove(pr->last8, pr->last8 + n, 8 - n);
-		memcpy(pr->last8 + 8 - n, p, n);
-	}
-}
-
 static uint32_t le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
 }
 
-/* ISA-L's verdict in the words zlib uses where there is one. */
-static const char *isal_fault(const struct producer *pr, int rc)
+/* A fault at the current offset, in zlib's words. */
+static int gz_fault(struct producer *pr, struct deferred *d, const char *why)
+{
+	defer(d, 2, "%s: corrupt gzip data at byte %" PRIu64 ": %s", pr->name,
+	      raw_offset(pr), why);
+	return -1;
+}
+
+/* Take one byte of raw[] into the member (and the header's CRC). */
+static unsigned char gz_take(struct producer *pr)
+{
+	unsigned char c = pr->raw[pr->raw_pos++];
+
+	pr->member_in++;
+	if (pr->gz.phase == GZ_HEADER)
+		pr->gz.crc = (uint32_t)crc32(pr->gz.crc, &c, 1);
+	return c;
+}
+
+/* The field after the one just read, by the flags. */
+static enum gz_field gz_next(const struct gz_frame *g, enum gz_field f)
+{
+	if (f < GF_XLEN && (g->flags & 4))
+		return GF_XLEN;
+	if (f < GF_NAME && (g->flags & 8))
+		return GF_NAME;
+	if (f < GF_COMMENT && (g->flags & 16))
+		return GF_COMMENT;
+	if (f < GF_HCRC && (g->flags & 2))
+		return GF_HCRC;
+	return GF_HCRC + 1;     /* the header is whole */
+}
+
+/*
+ * Read the header from raw[]: 1 when it is whole, 0 when raw[] ran out
+ * first, -1 on a fault (deferred in d).
+ */
+static int read_header(struct producer *pr, struct deferred *d)
+{
+	struct gz_frame *g = &pr->gz;
+
+	while (pr->raw_pos < pr->raw_len) {
+		unsigned char c;
+
+		switch (g->field) {
+		case GF_FIXED:
+			g->buf[g->got++] = gz_take(pr);
+			if (g->got == 4) {
+				/* checked where zlib checks them */
+				if (g->buf[0] != 0x1f || g->buf[1] != 0x8b)
+					return gz_fault(pr, d,
+						"incorrect header check");
+				if (g->buf[2] != 8)
+					return gz_fault(pr, d,
+						"unknown compression method");
+				g->flags = g->buf[3];
+				if (g->flags & 0xe0)
+					return gz_fault(pr, d,
+						"unknown header flags set");
+			}
+			if (g->got < 10)
+				continue;
+			break;
+		case GF_XLEN:
+			g->buf[g->got++] = gz_take(pr);
+			if (g->got < 2)
+				continue;
+			g->skip = (size_t)g->buf[0] | (size_t)g->buf[1] << 8;
+			g->field = GF_EXTRA;
+			g->got = 0;
+			continue;
+		case GF_EXTRA:
+			if (g->skip > 0) {
+				gz_take(pr);
+				g->skip--;
+				continue;
+			}
+			break;
+		case GF_NAME:
+		case GF_COMMENT:
+			c = gz_take(pr);
+			if (c != 0)
+				continue;
+			break;
+		case GF_HCRC:
+			/* the CRC of the bytes before it, not of itself */
+			g->buf[g->got++] = pr->raw[pr->raw_pos++];
+			pr->member_in++;
+			if (g->got < 2)
+				continue;
+			if (((unsigned)g->buf[0] | (unsigned)g->buf[1] << 8) !=
+			    (g->crc & 0xffff))
+				return gz_fault(pr, d, "header crc mismatch");
+			break;
+		}
+		/* the field is read: on to the next one, or the data */
+		g->field = gz_next(g, g->field == GF_EXTRA ? GF_XLEN :
+				   g->field);
+		g->got = 0;
+		if (g->field > GF_HCRC)
+			return 1;
+	}
+	/* an empty FEXTRA at the end of raw[] is read too */
+	if (g->field == GF_EXTRA && g->skip == 0) {
+		g->field = gz_next(g, GF_XLEN);
+		if (g->field > GF_HCRC)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Read the trailer: the CRC-32, then the length, of the data inflated
+ * (each checked as soon as it is whole, where zlib checks it). 1 when
+ * both match, 0 when raw[] ran out first, -1 on a fault.
+ */
+static int read_trailer(struct producer *pr, struct deferred *d)
+{
+	struct gz_frame *g = &pr->gz;
+
+	while (pr->raw_pos < pr->raw_len && g->got < 8) {
+		g->buf[g->got++] = gz_take(pr);
+		if (g->got == 4 && le32(g->buf) != pr->is->crc)
+			return gz_fault(pr, d, "incorrect data check");
+		if (g->got == 8 && le32(g->buf + 4) != pr->is->total_out)
+			return gz_fault(pr, d, "incorrect length check");
+	}
+	return g->got == 8;
+}
+
+/* ISA-L's verdict on deflate data, in the words zlib uses for it. */
+static const char *isal_fault(int rc)
 {
 	switch (rc) {
 	case ISAL_INVALID_BLOCK:
@@ -306,21 +458,13 @@ static const char *isal_fault(const struct producer *pr, int rc)
 		return "invalid code";
 	case ISAL_INVALID_LOOKBACK:
 		return "invalid distance too far back";
-	case ISAL_INVALID_WRAPPER:
-		return "incorrect header check";
-	case ISAL_UNSUPPORTED_METHOD:
-		return "unknown compression method";
-	case ISAL_INCORRECT_CHECKSUM:
-		if (le32(pr->last8) == pr->is->crc &&
-		    le32(pr->last8 + 4) != pr->is->total_out)
-			return "incorrect length check";
-		return "incorrect data check";
 	default:
 		return "invalid data";
 	}
 }
 
-static int inflate_step(struct producer *pr, unsigned char *dst, size_t cap,
+/* Inflate the member's deflate data from raw[] into dst (see below). */
+static int deflate_step(struct producer *pr, unsigned char *dst, size_t cap,
 			size_t *made, struct deferred *d)
 {
 	struct inflate_state *is = pr->is;
@@ -336,20 +480,22 @@ static int inflate_step(struct producer *pr, unsigned char *dst, size_t cap,
 	rc = isal_inflate(is);
 	/*
 	 * Where ISA-L stopped is taken from next_in, checked: after a fault
-	 * its avail_in can be off (seen wrapped to 2^32 - 1), and at the end
-	 * of a member it gives back the bytes it loaded past the trailer,
-	 * which may have been loaded by an earlier call, from in front of
-	 * raw_pos: from this block, or (RAW_HEAD) from the end of the one
-	 * before.
+	 * its avail_in can be off (seen wrapped to 2^32 - 1). At the end of
+	 * the data the whole bytes still in its bit buffer are the
+	 * trailer's: they go back, and may have been loaded by an earlier
+	 * call, from in front of raw_pos: from this block, or (RAW_HEAD)
+	 * from the end of the one before.
 	 */
 	*made = is->avail_out <= cap ? cap - is->avail_out : 0;
 	np = (uintptr_t)is->next_in;
+	if (rc >= 0 && is->block_state == ISAL_BLOCK_FINISH &&
+	    is->read_in_length > 0)
+		np -= (uintptr_t)(is->read_in_length / 8);
 	cur = (uintptr_t)in;
 	if (np >= cur && np <= cur + avail) {
 		used = (size_t)(np - cur);
 		pr->raw_pos += used;
 		pr->member_in += used;
-		note_consumed(pr, in, used);
 	} else if (rc >= 0 && np < cur && cur - np <= 8 &&
 		   np >= (uintptr_t)pr->raw_base) {
 		size_t back = (size_t)(cur - np);
@@ -375,18 +521,16 @@ static int inflate_step(struct producer *pr, unsigned char *dst, size_t cap,
 		uint64_t at = raw_offset(pr);
 		uint64_t back = is->read_in_length > 0 ?
 				(uint64_t)is->read_in_length / 8 : 0;
-		const char *why = isal_fault(pr, rc);
 
-		/* A bad CRC-32 is where zlib names it, before the length. */
-		if (rc == ISAL_INCORRECT_CHECKSUM && pr->member_in >= 8 &&
-		    strcmp(why, "incorrect data check") == 0)
-			back = 4;
 		defer(d, 2, "%s: corrupt gzip data at byte %" PRIu64 ": %s",
-		      pr->name, at - (back < at ? back : at), why);
+		      pr->name, at - (back < at ? back : at), isal_fault(rc));
 		return -1;
 	}
-	if (is->block_state == ISAL_BLOCK_FINISH)
-		return 1;
+	if (is->block_state == ISAL_BLOCK_FINISH) {
+		pr->gz.phase = GZ_TRAILER;
+		pr->gz.got = 0;
+		return 0;
+	}
 	if (used == 0 && *made == 0 && avail > 0 && cap > 0) {
 		/* No progress with input and room: never loop on it. */
 		defer(d, 2, "%s: corrupt gzip data at byte %" PRIu64 ": %s",
@@ -394,6 +538,29 @@ static int inflate_step(struct producer *pr, unsigned char *dst, size_t cap,
 		return -1;
 	}
 	return 0;
+}
+
+static int inflate_step(struct producer *pr, unsigned char *dst, size_t cap,
+			size_t *made, struct deferred *d)
+{
+	int rc;
+
+	*made = 0;
+	switch (pr->gz.phase) {
+	case GZ_HEADER:
+		rc = read_header(pr, d);
+		if (rc <= 0)
+			return rc;
+		isal_inflate_init(pr->is);
+		pr->is->crc_flag = ISAL_GZIP_NO_HDR;
+		pr->gz.phase = GZ_DEFLATE;
+		return 0;
+	case GZ_DEFLATE:
+		return deflate_step(pr, dst, cap, made, d);
+	case GZ_TRAILER:
+		return read_trailer(pr, d);
+	}
+	return -1;
 }
 
 static void inflater_end(struct producer *pr)
@@ -529,7 +696,7 @@ fail:
  */
 static int sniff(struct producer *pr, struct deferred *d)
 {
-	if (fill_raw(pr, d, 1) < 0)
+	if (fill_raw(pr, d, 2) < 0)
 		return -1;
 	pr->is_gzip = pr->raw_len >= 2 && pr->raw[0] == 0x1f &&
 		      pr->raw[1] == 0x8b;

@@ -47,6 +47,13 @@ int input_open(struct input *in, const char *path);
  */
 ssize_t input_read(struct input *in, char *dst, size_t cap);
 
+/*
+ * For tests: the most bytes of a gzip file read at a time (0, the default,
+ * is INPUT_BLOCK_BYTES). fuzz_input and t_record set it small, so that
+ * headers, blocks and trailers are inflated split at every place.
+ */
+extern size_t input_raw_limit;
+
 /* Close and free; NULL or an already-closed input is fine. */
 void input_close(struct input *in);
 

@@ -8,6 +8,7 @@
  * its end; the counters add up. Output is capped (FUZZ_MAX_OUT) so that a
  * gzip bomb costs time, not memory.
  *
+ * The file is read whole or a few bytes at a time (input_raw_limit).
  * gzip is checked against zlib, member by member as input.c reads them:
  * where zlib inflates every member whole (garbage after the last one
  * aside), input.c must hand out exactly the same bytes and no error,
@@ -22,6 +23,13 @@
 
 /* Block sizes handed to input_read() in turn: edges and the usual one. */
 static const size_t caps[] = { 1, 7, 4096, 65536, 3, INPUT_BLOCK_BYTES };
+/*
+ * The most bytes read from the file at a time (input_raw_limit; 0 is a
+ * whole block): an input of a few kilobytes otherwise reaches the
+ * inflater in one piece, and a header, a block or a trailer split between
+ * two reads is never tried.
+ */
+static const size_t limits[] = { 0, 1, 2, 3, 5, 8, 13, 64, 0, 1000 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -94,6 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd < 0)
 		return 0;
+	input_raw_limit = limits[(size / ARRAY_SIZE(caps) +
+				  (size > 0 ? data[size - 1] : 0)) %
+				 ARRAY_SIZE(limits)];
 	if (input_open(&in, path) < 0) {
 		close(fd);
 		return 0;
