@@ -69,6 +69,9 @@ n=$(wc -c < crc.gz)
 head -c 4000000 /dev/zero | gzip -n -9 > fuzz_input/bomb.gz
 printf 'named\n' > named.txt
 gzip -N -c named.txt > fuzz_input/with-name.gz
+# A header with FEXTRA, FNAME and FCOMMENT before gzip's own data.
+{ printf '\037\213\010\034\000\000\000\000\000\003\005\000XYabcapp.log\000rotated\000'
+  printf 'fields\n' | gzip -n | tail -c +11; } > fuzz_input/header-fields.gz
 
 # Framing: tracebacks (chained), continuations, a capped record.
 python_tb='Traceback (most recent call last):
