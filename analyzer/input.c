@@ -90,7 +90,9 @@ struct block {
  * header cut at every place), so it inflates the deflate data only.
  */
 enum gz_phase { GZ_HEADER, GZ_DEFLATE, GZ_TRAILER };
-enum gz_field { GF_FIXED, GF_XLEN, GF_EXTRA, GF_NAME, GF_COMMENT, GF_HCRC };
+enum gz_field {
+	GF_FIXED, GF_XLEN, GF_EXTRA, GF_NAME, GF_COMMENT, GF_HCRC, GF_DONE
+};
 
 struct gz_frame {
 	enum gz_phase phase;
@@ -348,7 +350,7 @@ static enum gz_field gz_next(const struct gz_frame *g, enum gz_field f)
 		return GF_COMMENT;
 	if (f < GF_HCRC && (g->flags & 2))
 		return GF_HCRC;
-	return GF_HCRC + 1;     /* the header is whole */
+	return GF_DONE;
 }
 
 /*
@@ -412,18 +414,20 @@ static int read_header(struct producer *pr, struct deferred *d)
 			    (g->crc & 0xffff))
 				return gz_fault(pr, d, "header crc mismatch");
 			break;
+		case GF_DONE:
+			return 1;
 		}
 		/* the field is read: on to the next one, or the data */
 		g->field = gz_next(g, g->field == GF_EXTRA ? GF_XLEN :
 				   g->field);
 		g->got = 0;
-		if (g->field > GF_HCRC)
+		if (g->field == GF_DONE)
 			return 1;
 	}
 	/* an empty FEXTRA at the end of raw[] is read too */
 	if (g->field == GF_EXTRA && g->skip == 0) {
 		g->field = gz_next(g, GF_XLEN);
-		if (g->field > GF_HCRC)
+		if (g->field == GF_DONE)
 			return 1;
 	}
 	return 0;
