@@ -137,6 +137,8 @@ fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
 echo
 echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}; load average at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+if ldd "$LT" 2>/dev/null | grep -q libisal; then inflater="ISA-L"; else inflater="zlib"; fi
+echo "gzip inflated by: $inflater"
 echo "inputs: plain $(size_of plain.log) B / $(lines_of plain.log) lines; json $(size_of export.jsonl) B; events $(size_of events.log) B; rules $nrules built in, $((nrules * 4)) synthetic"
 echo "medians of $RUNS runs (wall time); cpu = user + sys"
 echo
