@@ -73,10 +73,12 @@ fi
 step "disk full and read-only (tmpfs)" sh tests/fault/diskfull.sh ./logtriage
 if [ -n "${LOGTRIAGE_CHECK_FULL:-}" ] && command -v valgrind >/dev/null; then
 	# The wrapper is reached through a symlink (run-tests.sh puts one
-	# on PATH), so it names the binary and suppressions by full path.
+	# on PATH), so it names valgrind, the binary and the suppressions by
+	# full path (cases that run without gnuplot keep PATH short).
+	vg=$(command -v valgrind)
 	cat >"$top/build/vg" <<VG
 #!/bin/sh
-exec valgrind -q --error-exitcode=98 --leak-check=full --errors-for-leak-kinds=definite --suppressions="$top/tests/valgrind.supp" "$top/logtriage" "\$@"
+exec "$vg" -q --error-exitcode=98 --leak-check=full --errors-for-leak-kinds=definite --suppressions="$top/tests/valgrind.supp" "$top/logtriage" "\$@"
 VG
 	chmod +x "$top/build/vg"
 	step "cases (valgrind)" sh tests/run-tests.sh build/vg
