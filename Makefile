@@ -13,7 +13,8 @@
 #
 # Your CC, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are respected; the
 # project's own flags are appended to them. DEVELOPER=1 adds -Werror;
-# V=1 shows the full commands.
+# V=1 shows the full commands; ISAL=0 inflates gzip with zlib even where
+# ISA-L is installed.
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
