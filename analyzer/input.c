@@ -50,9 +50,9 @@ size_t input_raw_limit;
 /* Room for one deferred diagnostic. */
 #define DIAG_BYTES 512
 /*
- * Bytes kept in front of raw[]: the end of the block before. At the end
- * of a gzip member ISA-L gives back the bytes it loaded past the trailer
- * (at most 8), which may have come from the block before the current one.
+ * Bytes kept in front of raw[]: the stream's bytes before it. At the end
+ * of a member's deflate data the bytes ISA-L loaded past it (at most 8)
+ * go back, and may have come from the block before the current one.
  */
 #define RAW_HEAD 64
 
