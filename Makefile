@@ -14,7 +14,7 @@
 # Your CC, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are respected; the
 # project's own flags are appended to them. DEVELOPER=1 adds -Werror;
 # V=1 shows the full commands; ISAL=0 inflates gzip with zlib even where
-# ISA-L is installed.
+# ISA-L is installed; PGO=0 builds ./logtriage without profile feedback.
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -47,6 +47,23 @@ endif
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread
 
+# Profile-guided optimisation, with gcc: ./logtriage is built twice. The
+# first build (build/pgo/) counts branches and calls while it analyzes,
+# reports and summarizes the bundled samples (tools/pgo-train.sh); the
+# second is compiled with those counts, and takes about a fifth less CPU
+# per record (README "Performance"). Only speed depends on the counts.
+# PGO=0 builds once, without; with another compiler it is off.
+ifeq ($(origin PGO),undefined)
+PGO := $(shell $(CC) -v 2>&1 | grep -q '^gcc version' && echo 1 || echo 0)
+endif
+# Functions the samples never run are optimised as without a profile
+# (-fprofile-partial-training), not for size. gcc 12 then notes each call
+# of one ("Missing counts for called function"), with no option to turn
+# that note off alone, hence -w: the instrumented build compiles the same
+# code at -O2 with every warning (and -Werror under DEVELOPER=1).
+PGO_GEN = -fprofile-generate -fprofile-update=prefer-atomic
+PGO_USE = -fprofile-use -fprofile-partial-training -w
+
 LT_CFLAGS = -std=c11 $(WARN) -Ianalyzer -Ibuild $(PKG_CFLAGS) $(INFLATE_FLAGS) \
 	    -MMD -MP
 LT_RELEASE = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -58,6 +75,7 @@ LT_SAN = -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 SRCS = $(sort $(wildcard analyzer/*.c))
 RULES = $(sort $(wildcard rules/*.json))
 OBJS = $(SRCS:analyzer/%.c=build/rel/%.o) build/rel/rules_builtin.o
+PGO_OBJS = $(SRCS:analyzer/%.c=build/pgo/%.o) build/rel/rules_builtin.o
 SAN_OBJS = $(SRCS:analyzer/%.c=build/san/%.o) build/san/rules_builtin.o
 # Modules the unit tests link (everything but main and the commands).
 LIB_SRCS = $(filter-out analyzer/main.c analyzer/cmd_%.c,$(SRCS))
@@ -77,7 +95,7 @@ FUZZ_OBJS = $(LIB_SRCS:analyzer/%.c=build/fuzz/obj/%.o) \
 # Fault injection (tests/fault): an LD_PRELOAD shim failing read, write
 # and fsync on request, and a sanitizer build whose N-th allocation fails.
 FAULT_BINS = build/fault/libfault.so build/fault/logtriage-oom
-.SECONDARY: $(FUZZ_NAMES:%=build/fuzz/%.o) build/fuzz/replay.o \
+.SECONDARY: $(PGO_OBJS) build/pgo/logtriage $(FUZZ_NAMES:%=build/fuzz/%.o) build/fuzz/replay.o \
 	$(FUZZ_NAMES:%=build/fuzz/obj/%.o) $(FUZZ_OBJS) build/fuzz/obj/pool.o
 
 ifneq ($(V),1)
@@ -108,15 +126,36 @@ build/inflater: FORCE
 	@echo '$(INFLATE_FLAGS)' | cmp -s - $@ || echo '$(INFLATE_FLAGS)' > $@
 FORCE:
 
-build/rel/input.o build/san/input.o build/fuzz/obj/input.o: build/inflater
+build/rel/input.o build/pgo/input.o build/san/input.o build/fuzz/obj/input.o: build/inflater
 
 build/rules_builtin.c: tools/embed-rules.sh $(RULES)
 	@mkdir -p build
 	$(QUIET_GEN)sh tools/embed-rules.sh $@ $(RULES)
 
+ifeq ($(PGO),1)
+# Each object is compiled with the counts of its instrumented twin, which
+# gcc looks for beside the object it writes.
+build/rel/%.o: analyzer/%.c build/pgo/profile | pkgcheck
+	@mkdir -p build/rel
+	@cp build/pgo/$*.gcda build/rel/$*.gcda
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(LT_CFLAGS) $(LT_RELEASE) $(PGO_USE) $(CFLAGS) -c -o $@ $<
+else
 build/rel/%.o: analyzer/%.c | pkgcheck
 	@mkdir -p build/rel
 	$(QUIET_CC)$(CC) $(CPPFLAGS) $(LT_CFLAGS) $(LT_RELEASE) $(CFLAGS) -c -o $@ $<
+endif
+
+build/pgo/%.o: analyzer/%.c | pkgcheck
+	@mkdir -p build/pgo
+	$(QUIET_CC)$(CC) $(CPPFLAGS) $(LT_CFLAGS) $(LT_RELEASE) $(PGO_GEN) $(CFLAGS) -c -o $@ $<
+
+build/pgo/logtriage: $(PGO_OBJS)
+	$(QUIET_LINK)$(CC) $(LT_RELEASE) $(PGO_GEN) $(LT_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(PGO_OBJS) $(PKG_LIBS) $(LDLIBS)
+
+# The training run: counts of the bundled samples, never of the input
+# being analyzed later.
+build/pgo/profile: build/pgo/logtriage tools/pgo-train.sh $(wildcard samples/*.log samples/*.jsonl samples/*.gz)
+	$(QUIET_GEN)sh tools/pgo-train.sh build/pgo/logtriage && touch $@
 
 build/rel/rules_builtin.o: build/rules_builtin.c
 	@mkdir -p build/rel
@@ -296,4 +335,4 @@ uninstall:
 clean:
 	rm -rf build logtriage
 
--include $(wildcard build/rel/*.d build/san/*.d build/fuzz/*.d build/fuzz/obj/*.d)
+-include $(wildcard build/rel/*.d build/pgo/*.d build/san/*.d build/fuzz/*.d build/fuzz/obj/*.d)
