@@ -1899,10 +1899,13 @@ int parse_looks_like_json(const char *p, size_t n)
 
 /* ---- the cheap pass ---- */
 
-/* Length of the first line of p, looked for in at most max bytes. */
-static size_t first_line(const char *p, size_t n, size_t max)
+/*
+ * Length of the first line of p, looked for in at most max bytes; one is
+ * true when p is known to hold no newline.
+ */
+static size_t first_line(const char *p, size_t n, size_t max, bool one)
 {
-	const char *nl = memchr(p, '\n', n < max ? n : max);
+	const char *nl = one ? NULL : memchr(p, '\n', n < max ? n : max);
 
 	if (nl)
 		return (size_t)(nl - p);
@@ -1971,6 +1974,7 @@ void parse_record(struct parse_ctx *ctx, const struct record *rec,
 	unsigned nl = 0, k;
 	int64_t env_ms = 0, j_ms = 0;
 	bool env_ts = false, j_ts = false;
+	bool one = (rec->flags & RECORD_ONE_LINE) != 0;
 	struct det d;
 	int json;
 
@@ -2016,7 +2020,7 @@ void parse_record(struct parse_ctx *ctx, const struct record *rec,
 		if (layers[k].env == RECORD_ENV_RAILWAY)
 			st->env_level = tag_level(layers[k].stream);
 	}
-	if (nl > 0 && memchr(c, '\n', cn) != NULL) {
+	if (nl > 0 && !one && memchr(c, '\n', cn) != NULL) {
 		join_enveloped(p, n, nl, &st->joined);
 		c = st->joined.p;
 		cn = st->joined.len;
@@ -2027,7 +2031,7 @@ void parse_record(struct parse_ctx *ctx, const struct record *rec,
 	json = parse_looks_like_json(c, cn);
 	if (json > 0) {
 		struct json_scan js;
-		size_t first = first_line(c, cn, cn);
+		size_t first = first_line(c, cn, cn, one);
 		int lv;
 
 		out->format = PARSE_FMT_JSON;
@@ -2071,7 +2075,7 @@ void parse_record(struct parse_ctx *ctx, const struct record *rec,
 		out->shape = out->inner = PARSE_FMT_JSON_BAD;
 		out->level = parse_text_level(c, cn);
 		if (!env_ts)
-			j_ts = json_bad_time(ctx, c, first_line(c, cn, cn),
+			j_ts = json_bad_time(ctx, c, first_line(c, cn, cn, one),
 					     &j_ms);
 		settle_time(ctx, out, env_ts, env_ms, j_ts, j_ms, NULL);
 		ctx->by_format[PARSE_FMT_JSON_BAD]++;
@@ -2080,7 +2084,8 @@ void parse_record(struct parse_ctx *ctx, const struct record *rec,
 		int lv;
 
 		out->format = PARSE_FMT_TEXT;
-		det_init(&d, ctx, c, first_line(c, cn, DETECT_BYTES), NULL);
+		det_init(&d, ctx, c, first_line(c, cn, DETECT_BYTES, one),
+			 NULL);
 		detect_text(&d);
 		out->shape = out->inner = d.shape;
 		if (d.shape != ctx->prev_inner) {
@@ -2235,7 +2240,7 @@ static void traceback_field(struct parsed *out, struct span t)
 static void inner_full(struct parse_ctx *ctx, struct parsed *out,
 		       struct span m, struct det *d)
 {
-	det_init(d, ctx, m.p, first_line(m.p, m.len, m.len), out);
+	det_init(d, ctx, m.p, first_line(m.p, m.len, m.len, false), out);
 	detect_text(d);
 	out->inner = d->shape;
 	traceback_field(out, m);

@@ -1373,6 +1373,8 @@ emit:
 emit_keep_state:
 	if (f.json && nlines > 1)
 		flags |= RECORD_JSON_LINES;
+	if (nlines == 1)
+		flags |= RECORD_ONE_LINE;
 	rec->text = rr->buf + rr->rs;
 	rec->len = rr->re - rr->rs;
 	rec->nlines = nlines;

@@ -48,6 +48,8 @@
  *   RECORD_PLAIN       framing found no envelope on the first line, so
  *                      stage 3 need not look (a record made elsewhere,
  *                      without either flag, is looked at)
+ *   RECORD_ONE_LINE    the record is one line: its text holds no "\n",
+ *                      and stage 3 need not look for one
  */
 enum record_flags {
 	RECORD_LINE_CUT = 1 << 0,
@@ -57,6 +59,7 @@ enum record_flags {
 	RECORD_JSON_LINES = 1 << 4,
 	RECORD_ENVELOPED = 1 << 5,
 	RECORD_PLAIN = 1 << 6,
+	RECORD_ONE_LINE = 1 << 7,
 };
 
 /*
