@@ -770,6 +770,96 @@ static const struct prefix_entry *prefix_cached(const char *s, size_t len,
 	return NULL;
 }
 
+/*
+ * The last stamp read, whole: lines of one burst often share their
+ * millisecond ("2026-02-24 10:15:02,123" on an access line, its timing
+ * line and the queries between). The next input with the same bytes, as
+ * far as reading the stamp looked (stamp_key_len), read in UTC with the
+ * same default_year, has the same value. Named zones are not cached.
+ */
+#define STAMP_LOOKAHEAD 8
+#define STAMP_KEY_MAX 64
+
+static struct {
+	char key[STAMP_KEY_MAX];
+	size_t klen;			/* 0: empty */
+	bool whole;			/* the input ended at klen */
+	int year;
+	enum timefmt_kind kind;
+	int64_t ms;
+	size_t used;
+} last_stamp;
+
+/*
+ * How many bytes of s decided a stamp that ended at used. Past the end
+ * parse_tail looks at most STAMP_LOOKAHEAD bytes on (" +01:00" that did
+ * not follow and the byte after it); fewer after the usual ends: a byte
+ * that starts no fraction, zone or AM/PM is the last one looked at; after
+ * a space, so is the next byte when it starts none of " AM", " PM",
+ * " +01", " UTC", " GMT".
+ */
+static size_t stamp_key_len(const char *s, size_t len, size_t used)
+{
+	size_t k = len - used > STAMP_LOOKAHEAD ? used + STAMP_LOOKAHEAD : len;
+
+	if (used + 1 >= len)
+		return k;
+	switch (s[used]) {
+	case ' ':
+		switch (s[used + 1]) {
+		case 'a': case 'A': case 'p': case 'P':
+		case '+': case '-': case 'U': case 'G':
+			return k;
+		default:
+			return used + 2;
+		}
+	case '.': case ',': case '+': case '-': case 'Z': case 'z':
+		return k;
+	default:
+		return used + 1;
+	}
+}
+
+static bool last_stamp_hit(const char *s, size_t len, int year)
+{
+	size_t k = last_stamp.klen, i;
+	uint64_t a, b;
+
+	if (k == 0 || (last_stamp.whole ? len != k : len < k) ||
+	    last_stamp.year != year)
+		return false;
+	/* 8 bytes at a time, the last word overlapping the one before */
+	if (k < 8)
+		return memcmp(s, last_stamp.key, k) == 0;
+	for (i = 0; i + 8 < k; i += 8) {
+		memcpy(&a, s + i, 8);
+		memcpy(&b, last_stamp.key + i, 8);
+		if (a != b)
+			return false;
+	}
+	memcpy(&a, s + k - 8, 8);
+	memcpy(&b, last_stamp.key + k - 8, 8);
+	return a == b;
+}
+
+static void last_stamp_store(const char *s, size_t len, int year,
+			     enum timefmt_kind kind, int64_t ms, size_t used)
+{
+	size_t k = stamp_key_len(s, len, used);
+
+	if (k > STAMP_KEY_MAX) {
+		last_stamp.klen = 0;
+		return;
+	}
+	memcpy(last_stamp.key, s, k);
+	last_stamp.klen = k;
+	last_stamp.whole = k == len;
+	last_stamp.year = year;
+	last_stamp.kind = kind;
+	last_stamp.ms = ms;
+	last_stamp.used = used;
+}
+
 static const struct timefmt_opts no_opts;
 
 enum timefmt_kind timefmt_parse(const char *s, size_t len,
@@ -786,6 +876,11 @@ enum timefmt_kind timefmt_parse(const char *s, size_t len,
 	if (o == NULL)
 		o = &no_opts;
 	tz = opts_zone(o);
+	if (tz == NULL && last_stamp_hit(s, len, o->default_year)) {
+		*ms = last_stamp.ms;
+		*used = last_stamp.used;
+		return last_stamp.kind;
+	}
 	if ((pe = prefix_cached(s, len, o->default_year)) != NULL) {
 		ps = pe->preset;
 		st.base = pe->base;
@@ -804,6 +899,8 @@ enum timefmt_kind timefmt_parse(const char *s, size_t len,
 	n = parse_tail(s, len, n, ps->tail, &st);
 	if (n == 0 || stamp_to_utc(&st, tz, &t) != 0)
 		return TIMEFMT_NONE;
+	if (tz == NULL)
+		last_stamp_store(s, len, o->default_year, ps->kind, t, n);
 	*ms = t;
 	*used = n;
 	return ps->kind;
@@ -812,6 +909,7 @@ enum timefmt_kind timefmt_parse(const char *s, size_t len,
 void timefmt_reset(void)
 {
 	prefix_cache[0].len = prefix_cache[1].len = 0;
+	last_stamp.klen = 0;
 	zone_restore();
 	zone.hour_ok = false;
 }

@@ -1174,6 +1174,130 @@ static void test_tz_env(void)
 	timefmt_reset();
 }
 
+/*
+ * What a stamp reads as never depends on what was read before it: the
+ * last stamp (and the last prefixes) are cached, keyed on the bytes that
+ * decided them. Every table row and every variant below is read after
+ * every other one and must give what it gives after timefmt_reset.
+ */
+static const char *const history_stamps[] = {
+	"2026-02-24 10:15:02,123",
+	"2026-02-24 10:15:02,123 INFO app: x",
+	"2026-02-24 10:15:02,123 +0100",
+	"2026-02-24 10:15:02,123 +01:00 x",
+	"2026-02-24 10:15:02,123 -03 x",
+	"2026-02-24 10:15:02,123 +9999 x",
+	"2026-02-24 10:15:02,123 UTC",
+	"2026-02-24 10:15:02,123 GMTx",
+	"2026-02-24 10:15:02,123 Utc",
+	"2026-02-24 10:15:02,123  +0100",
+	"2026-02-24 10:15:02,123 +x",
+	"2026-02-24 10:15:02,123 -x",
+	"2026-02-24 10:15:02,123 -0300",
+	"2026-02-24 10:15:02,123 GMT",
+	"2026-02-24 10:15:02,123 ",
+	"2026-02-24 10:15:02,123Z",
+	"2026-02-24 10:15:02,123z x",
+	"2026-02-24 10:15:02,123+01",
+	"2026-02-24 10:15:02,123+0130 x",
+	"2026-02-24 10:15:02,123-",
+	"2026-02-24 10:15:02,1234567891",
+	"2026-02-24 10:15:02,12345678 x",
+	"2026-02-24 10:15:02.",
+	"2026-02-24 10:15:02.x",
+	"2026-02-24 10:15:02,",
+	"2026-02-24 10:15:02 PM",
+	"2026-02-24 10:15:02x",
+	"2026-02-24 10:15:02",
+	"2026-02-24 10:15:02:",
+	"Feb 24 10:15:02 host app: x",
+	"Feb 24 10:15:02 PM",
+	"Feb 24 10:15:02 pm x",
+	"Feb 24 10:15:02 AMx",
+	"Feb 24 10:15:02 A",
+	"Feb 24 10:15:02 Px",
+	"Feb 24 10:15:02 am",
+	"Feb 24 10:15:02 ax",
+	"Feb 24 10:15:02",
+	"24/Feb/2026:10:15:02 +0000] x",
+	"24/Feb/2026:10:15:02 +0100",
+	"24/Feb/2026:10:15:02 +01000",
+};
+
+struct history_input {
+	const char *s;
+	struct timefmt_opts o;
+	enum timefmt_kind k;
+	int64_t ms;
+	size_t used;
+};
+
+static void test_history(void)
+{
+	static const int years[] = { 0, 2025, 2026 };
+	static const char *const zones[] = { NULL, M };
+	size_t ns = ARRAY_SIZE(history_stamps) * ARRAY_SIZE(years) *
+		    ARRAY_SIZE(zones);
+	size_t n = ARRAY_SIZE(parse_cases) + ns, i, j, bad = 0;
+	struct history_input *in = calloc(n, sizeof(*in));
+
+	if (in == NULL) {
+		perror("calloc");
+		exit(1);
+	}
+	for (i = 0; i < ARRAY_SIZE(parse_cases); i++) {
+		in[i].s = parse_cases[i].in;
+		in[i].o.default_year = parse_cases[i].year;
+		in[i].o.tz = parse_cases[i].tz;
+	}
+	for (j = 0; j < ns; j++, i++) {
+		in[i].s = history_stamps[j % ARRAY_SIZE(history_stamps)];
+		in[i].o.default_year = years[j / ARRAY_SIZE(history_stamps) %
+					     ARRAY_SIZE(years)];
+		in[i].o.tz = zones[j / ARRAY_SIZE(history_stamps) /
+				   ARRAY_SIZE(years)];
+	}
+	for (i = 0; i < n; i++) {
+		timefmt_reset();
+		in[i].k = parse_exact(in[i].s, strlen(in[i].s), &in[i].o,
+				      &in[i].ms, &in[i].used);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n; j++) {
+			int64_t ms = INT64_MIN;
+			size_t used = 9999;
+			enum timefmt_kind k;
+
+			timefmt_reset();
+			parse_exact(in[i].s, strlen(in[i].s), &in[i].o, &ms,
+				    &used);
+			k = parse_exact(in[j].s, strlen(in[j].s), &in[j].o,
+					&ms, &used);
+			if (k != in[j].k || (k != NONE && (ms != in[j].ms ||
+							   used != in[j].used))) {
+				if (bad++ < 5)
+					printf("#   '%s' after '%s': kind %d ms "
+					       "%" PRId64 " used %zu, alone "
+					       "kind %d ms %" PRId64
+					       " used %zu\n", in[j].s,
+					       in[i].s, (int)k, ms, used,
+					       (int)in[j].k, in[j].ms,
+					       in[j].used);
+			}
+		}
+	}
+	CHECK(bad == 0, "%zu stamps, each read after each: as read alone", n);
+	/* the cases above do parse, with and without what follows */
+	CHECK(in[ARRAY_SIZE(parse_cases) + 2].k == ISO &&
+	      in[ARRAY_SIZE(parse_cases) + 2].used == 29 &&
+	      in[ARRAY_SIZE(parse_cases)].used == 23 &&
+	      in[ARRAY_SIZE(parse_cases) + 2].ms ==
+	      in[ARRAY_SIZE(parse_cases)].ms - 3600000,
+	      "a spaced offset after a cached stamp is read");
+	free(in);
+	timefmt_reset();
+}
+
 static void test_misc(void)
 {
 	int64_t ms = 0;
@@ -1212,6 +1336,7 @@ int main(void)
 	test_parse_user();
 	test_duration();
 	test_tz_env();
+	test_history();
 	test_misc();
 	return unit_done();
 }
