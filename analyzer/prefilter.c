@@ -2139,7 +2139,7 @@ static void scan_vec(struct prefilter *pf, const unsigned char *t,
 
 	for (i = 0; i + 1 < len; i += 32) {
 		const unsigned char *p = t + i;
-		uint32_t cand;
+		uint32_t cand, filed = 0;
 
 		if (i + 33 > len) {
 			memcpy(pf->pad, p, len - i);
@@ -2151,13 +2151,25 @@ static void scan_vec(struct prefilter *pf, const unsigned char *t,
 				  s_lo, s_hi);
 		if (i + 33 > len)       /* pairs start below len - 1 */
 			cand &= (1u << (len - 1 - i)) - 1;
+		/*
+		 * Most candidates' pairs are not filed. Their table bits are
+		 * gathered first, without a branch on each (whose outcome
+		 * the processor cannot predict), and only the filed ones are
+		 * visited.
+		 */
 		while (cand) {
-			size_t j = (size_t)__builtin_ctz(cand);
-			unsigned key = p[j] | (unsigned)p[j + 1] << 8;
+			unsigned j = (unsigned)__builtin_ctz(cand);
 
+			filed |= (uint32_t)PAIR_FILED(pairs, p[j] |
+				(unsigned)p[j + 1] << 8) << j;
 			cand &= cand - 1;
-			if (PAIR_FILED(pairs, key))
-				pair_hit(pf, t, len, i + j, key, json);
+		}
+		while (filed) {
+			unsigned j = (unsigned)__builtin_ctz(filed);
+
+			filed &= filed - 1;
+			pair_hit(pf, t, len, i + j,
+				 p[j] | (unsigned)p[j + 1] << 8, json);
 		}
 	}
 }
