@@ -128,6 +128,14 @@ FORCE:
 
 build/rel/input.o build/pgo/input.o build/san/input.o build/fuzz/obj/input.o: build/inflater
 
+# Whether the release objects are profile-guided, recorded so that they
+# are rebuilt when it changes ('make bench' prints it).
+build/pgo-mode: FORCE
+	@mkdir -p build
+	@echo '$(PGO)' | cmp -s - $@ || echo '$(PGO)' > $@
+
+$(SRCS:analyzer/%.c=build/rel/%.o): build/pgo-mode
+
 build/rules_builtin.c: tools/embed-rules.sh $(RULES)
 	@mkdir -p build
 	$(QUIET_GEN)sh tools/embed-rules.sh $@ $(RULES)

@@ -139,6 +139,8 @@ echo
 echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}; load average at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 if ldd "$LT" 2>/dev/null | grep -q libisal; then inflater="ISA-L"; else inflater="zlib"; fi
 echo "gzip inflated by: $inflater"
+if [ "$(cat build/pgo-mode 2>/dev/null)" = 1 ]; then build="profile-guided (gcc, trained on samples/)"; else build="without profile feedback"; fi
+echo "build: $build"
 echo "inputs: plain $(size_of plain.log) B / $(lines_of plain.log) lines; json $(size_of export.jsonl) B; events $(size_of events.log) B; rules $nrules built in, $((nrules * 4)) synthetic"
 echo "medians of $RUNS runs (wall time); cpu = user + sys"
 echo
