@@ -1411,6 +1411,46 @@ void prefilter_add(struct prefilter *pf, unsigned id, const char *re,
 	cnf_free(&f);
 }
 
+struct prefilter *prefilter_copy(const struct prefilter *src)
+{
+	struct prefilter *pf = prefilter_new();
+	size_t id, k;
+
+	pf->pat = xcalloc(src->npat + 1, sizeof(*pf->pat));
+	pf->npat = src->npat;
+	for (id = 0; id < src->npat; id++) {
+		const struct pf_pat *sp = &src->pat[id];
+		struct pf_pat *pp = &pf->pat[id];
+
+		if (!sp->added)
+			continue;
+		pp->added = true;
+		pp->flags = sp->flags;
+		pp->clause = xcalloc(sp->nclause + 1, sizeof(*pp->clause));
+		memcpy(pp->clause, sp->clause,
+		       sp->nclause * sizeof(*pp->clause));
+		pp->nclause = sp->nclause;
+		pp->lit = xcalloc(sp->nlit + 1, sizeof(*pp->lit));
+		for (k = 0; k < sp->nlit; k++) {
+			const struct pf_lit *l = &src->lit[sp->lit[k]];
+
+			pp->lit[k] = intern(pf, l->s, l->len, l->ci);
+		}
+		pp->nlit = sp->nlit;
+		pp->run = xcalloc(sp->nrun + 1, sizeof(*pp->run));
+		for (k = 0; k < sp->nrun; k++) {
+			pp->run[k] = sp->run[k];
+			pp->run[k].v = xcalloc(sp->run[k].n + 1,
+					       sizeof(*sp->run[k].v));
+			memcpy(pp->run[k].v, sp->run[k].v,
+			       sp->run[k].n * sizeof(*sp->run[k].v));
+		}
+		pp->nrun = sp->nrun;
+	}
+	prefilter_build(pf);
+	return pf;
+}
+
 /* How often byte pair (a, b) was seen: in training, or guessed. */
 static unsigned long pair_freq(const struct prefilter *pf, unsigned char a,
 			       unsigned char b, bool ci)

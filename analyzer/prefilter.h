@@ -59,6 +59,13 @@ void prefilter_add(struct prefilter *pf,
 void prefilter_build(struct prefilter *pf);
 
 /*
+ * A prefilter of src's patterns, built and untrained, as if each had been
+ * added again (their regular expressions are not derived again: that is
+ * most of the cost of adding). For a second thread's scan.
+ */
+struct prefilter *prefilter_copy(const struct prefilter *src);
+
+/*
  * Scan one record (for a JSON line: its text with the string escapes
  * decoded) and return the ids of the patterns whose condition holds, each
  * once, in no particular order; *n gets their number. The array belongs

@@ -1121,10 +1121,10 @@ static bool position_free(const char *re)
  */
 /*
  * Add every 'any' pattern of the compiled rules to pf, numbered as
- * pf_rule and pf_pat number them; with set, fill those and the
- * patterns' precheck flags too.
+ * pf_rule and pf_pat number them, filling those and the patterns'
+ * precheck flags too.
  */
-static void add_patterns(struct rules *rs, struct prefilter *pf, bool set)
+static void add_patterns(struct rules *rs, struct prefilter *pf)
 {
 	size_t i, k;
 	unsigned id = 0;
@@ -1137,11 +1137,9 @@ static void add_patterns(struct rules *rs, struct prefilter *pf, bool set)
 			const char *field = p->field ? p->field : r->field;
 			bool on_field = field && strcmp(field, "message") != 0;
 
-			if (set) {
-				p->precheck = !on_field && position_free(p->re);
-				rs->pf_rule[id] = r;
-				rs->pf_pat[id] = p;
-			}
+			p->precheck = !on_field && position_free(p->re);
+			rs->pf_rule[id] = r;
+			rs->pf_pat[id] = p;
 			prefilter_add(pf, id, p->re,
 				      p->literal_given ? p->literal : NULL,
 				      on_field ? field : NULL,
@@ -1150,8 +1148,7 @@ static void add_patterns(struct rules *rs, struct prefilter *pf, bool set)
 			id++;
 		}
 	}
-	if (set)
-		rs->npf = id;
+	rs->npf = id;
 	prefilter_build(pf);
 }
 
@@ -1170,7 +1167,7 @@ static void build_prefilter(struct rules *rs)
 	rs->pf_pat = xcalloc(n + 1, sizeof(*rs->pf_pat));
 	rs->cand = xcalloc(rs->n + 1, sizeof(*rs->cand));
 	rs->ncand = 0;
-	add_patterns(rs, rs->pf, true);
+	add_patterns(rs, rs->pf);
 }
 
 int rules_compile(struct rules *rs, bool strict)
@@ -1502,10 +1499,8 @@ struct rules_scanner *rules_scanner_new(struct rules *rs)
 	struct rules_scanner *sc = xcalloc(1, sizeof(*sc));
 
 	buf_init(&sc->unesc);
-	if (rs->pf != NULL) {
-		sc->pf = prefilter_new();
-		add_patterns(rs, sc->pf, false);
-	}
+	if (rs->pf != NULL)
+		sc->pf = prefilter_copy(rs->pf);
 	return sc;
 }
 

@@ -82,13 +82,15 @@ static bool has(const unsigned *ids, size_t n, unsigned id)
 
 static void test_scan(void)
 {
-	struct prefilter *pf = prefilter_new();
+	struct prefilter *pf = prefilter_new(), *cp;
+	unsigned copy_differs = 0;
 	const char *const lines[] = {
 		"INFO:     1.2.3.4:5 - \"GET /api HTTP/1.1\" 200 OK",
 		"2026-02-24 10:00:00,000 INFO app.timing: GET /api 200 3.1ms",
 		"psycopg2.OperationalError: could not connect to server: x",
 		"nothing to see here",
 		"WARNING: TIMEOUT connecting to SERVER (redis)",
+		"text, not JSON: \"httpStatus\":401",
 	};
 	unsigned round;
 
@@ -104,21 +106,30 @@ static void test_scan(void)
 		      PREFILTER_JSON_ONLY);
 	prefilter_add(pf, 5, "a|b", NULL, NULL, 0);
 	prefilter_build(pf);
+	cp = prefilter_copy(pf);
 	CHECK(prefilter_always(pf) == 1, "one pattern has no literal");
 	/* Before, across and after the training (2048 records). */
 	for (round = 0; round < 3000; round++) {
 		const char *t = lines[round % ARRAY_SIZE(lines)];
-		size_t n, k = round % ARRAY_SIZE(lines);
+		size_t n, cn, k = round % ARRAY_SIZE(lines), id;
 		const unsigned *ids = prefilter_scan(pf, t, strlen(t), false, &n);
+		const unsigned *cids = prefilter_scan(cp, t, strlen(t), false,
+						      &cn);
 		bool ok = has(ids, n, 5) && !has(ids, n, 0) && !has(ids, n, 4) &&
 			  has(ids, n, 1) == (k == 1) && has(ids, n, 2) == (k == 2) &&
 			  has(ids, n, 3) == (k == 4);
 
+		/* the copy selects the same patterns (ids 0 to 5) */
+		for (id = 0; id < 6; id++)
+			if (has(ids, n, (unsigned)id) != has(cids, cn, (unsigned)id))
+				copy_differs++;
 		if (!ok || round == 0 || round == 2999)
 			CHECK(ok, "scan %u of '%s': %zu candidates", round, t, n);
 		if (!ok)
 			break;
 	}
+	CHECK(copy_differs == 0, "a copy selects what the original selects "
+	      "(%u differences)", copy_differs);
 	{
 		const char *j = "{\"httpStatus\":401,\"path\":\"/x\"}";
 		size_t n;
@@ -128,7 +139,11 @@ static void test_scan(void)
 		      "a field pattern selects a JSON line with its key");
 		ids = prefilter_scan(pf, j, strlen(j), false, &n);
 		CHECK(!has(ids, n, 4), "... and never a text line");
+		ids = prefilter_scan(cp, j, strlen(j), true, &n);
+		CHECK(has(ids, n, 4) && has(ids, n, 5),
+		      "so does the copy, JSON-only and always-on patterns kept");
 	}
+	prefilter_free(cp);
 	prefilter_free(pf);
 }
 
