@@ -623,6 +623,16 @@ bool record_peel(const char *p, size_t n, struct record_layer *out)
 		out->len = a + s + 1 + k;
 		return true;
 	}
+	/*
+	 * An application's own "2026-02-24 10:15:02,123 ...": no syslog
+	 * stamp starts with a digit, and a compose name would end at the
+	 * space with no '|' after it. Said here, before the byte loop of
+	 * compose_len, because most lines of many logs start so.
+	 */
+	if (m > 11 && q[10] == ' ' && is_digit(q[11]) && all_digits(q, 4) &&
+	    q[4] == '-' && all_digits(q + 5, 2) && q[7] == '-' &&
+	    all_digits(q + 8, 2))
+		return false;
 	if (q[0] >= 'A' && q[0] <= 'S' && q[3] == ' ' &&
 	    (s = syslog_stamp_len(q, m)) > 0 && s < m && q[s] == ' ') {
 		const char *t = q + s + 1;
