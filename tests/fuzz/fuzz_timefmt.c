@@ -6,8 +6,11 @@
  *
  * Invariants: nothing is read past the given length (exact-size copy);
  * a failed parse leaves its outputs untouched; a stamp consumes at least
- * one byte and at most what it was given; and every parsed time printed
- * as ISO 8601 (UTC) parses back to the same millisecond.
+ * one byte and at most what it was given; every parsed time printed as
+ * ISO 8601 (UTC) parses back to the same millisecond; and what timefmt
+ * caches (the last stamp, the last prefixes) never changes a result: each
+ * stamp, and the text after the first newline read right after the text
+ * before it, reads as it does after timefmt_reset.
  */
 #include "fuzz.h"
 #include "timefmt.h"
@@ -53,11 +56,25 @@ static void round_trip(int64_t ms)
 	FUZZ_CHECK(back == ms);
 }
 
+/* p read now (after whatever was read before) and after a reset agree. */
+static void same_cold(const char *p, size_t n, const struct timefmt_opts *o,
+		      enum timefmt_kind k, int64_t ms, size_t used)
+{
+	int64_t ms0 = UNTOUCHED_MS;
+	size_t used0 = UNTOUCHED_USED;
+
+	timefmt_reset();
+	FUZZ_CHECK(timefmt_parse(p, n, o, &ms0, &used0) == k);
+	FUZZ_CHECK(ms0 == ms && used0 == used);
+}
+
 static void parse_at(const char *p, size_t n, const struct timefmt_opts *o)
 {
 	int64_t ms = UNTOUCHED_MS;
 	size_t used = UNTOUCHED_USED;
 	enum timefmt_kind k = timefmt_parse(p, n, o, &ms, &used);
+
+	same_cold(p, n, o, k, ms, used);
 
 	if (k == TIMEFMT_NONE) {
 		FUZZ_CHECK(ms == UNTOUCHED_MS && used == UNTOUCHED_USED);
@@ -74,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *copy = fuzz_copy(data, size);
 	char *cstr;
+	const char *nl;
 	size_t i, k;
 	int64_t ms;
 
@@ -82,6 +100,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			parse_at(copy + i, size - i, &opts[k]);
 		if (size == 0)
 			parse_at(copy, 0, &opts[k]);
+	}
+	/* the text after the first newline, read right after the text before */
+	nl = memchr(copy, '\n', size);
+	if (nl != NULL) {
+		size_t a = (size_t)(nl - copy), used = UNTOUCHED_USED;
+		char *b = fuzz_copy((const uint8_t *)nl + 1, size - a - 1);
+		enum timefmt_kind kb;
+
+		for (k = 0; k < ARRAY_SIZE(opts); k++) {
+			char *first = fuzz_copy(data, a);
+
+			timefmt_reset();
+			timefmt_parse(first, a, &opts[k], &ms, &used);
+			ms = UNTOUCHED_MS;
+			used = UNTOUCHED_USED;
+			kb = timefmt_parse(b, size - a - 1, &opts[k], &ms, &used);
+			same_cold(b, size - a - 1, &opts[k], kb, ms, used);
+			free(first);
+		}
+		free(b);
 	}
 	ms = UNTOUCHED_MS;
 	if (timefmt_from_epoch_text(copy, size, &ms) == 0)
