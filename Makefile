@@ -1,6 +1,7 @@
 # logtriage - GNU Makefile.
 #
-#   make            build ./logtriage (release: -O2, hardened)
+#   make            build ./logtriage (release: -O2, hardened; profile-
+#                   guided with gcc, see PGO below)
 #   make demo       install missing packages, build, analyze samples/
 #   make check      install missing packages, build, run every test
 #   make check-full check plus the slow tiers (valgrind, 24 kill points,
