@@ -592,7 +592,8 @@ bool record_peel(const char *p, size_t n, struct record_layer *out)
 	out->env = RECORD_ENV_NONE;
 	if (m < 5)
 		return false;
-	if (is_digit(q[0]) && q[4] == '-' &&
+	/* (rfc3339_len wants 20 bytes and the 'T': looked at first) */
+	if (is_digit(q[0]) && q[4] == '-' && m >= 20 && q[10] == 'T' &&
 	    (s = rfc3339_len(q, m, &offset, &frac)) > 0 && s < m &&
 	    q[s] == ' ') {
 		const char *t = q + s + 1;
