@@ -51,7 +51,7 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread
 # Profile-guided optimisation, with gcc: ./logtriage is built twice. The
 # first build (build/pgo/) counts branches and calls while it analyzes,
 # reports and summarizes the bundled samples (tools/pgo-train.sh); the
-# second is compiled with those counts, and takes about a fifth less CPU
+# second is compiled with those counts, and takes about 15% less CPU
 # per record (README "Performance"). Only speed depends on the counts.
 # PGO=0 builds once, without; with another compiler it is off.
 ifeq ($(origin PGO),undefined)
