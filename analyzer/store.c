@@ -598,6 +598,18 @@ int store_open(struct store **out, const char *path)
 		store_close(st);
 		return STORE_ERR_FOREIGN;
 	}
+	/*
+	 * A new database gets 16 KiB pages (SQLite's default is 4 KiB): a
+	 * quarter of the page writes, reads and splits while events are
+	 * stored, which took the event-heavy benchmark input from 2.87 s
+	 * to 2.34 s (medians of four alternating runs) and halved its
+	 * system time. Only possible before the first table: an existing
+	 * database keeps its size.
+	 */
+	if (tables == 0 && version == 0 &&
+	    (rc = exec(st, "PRAGMA page_size = 16384",
+		       "cannot set up database")) < 0)
+		goto fail;
 	if ((rc = set_wal(st)) < 0 ||
 	    (rc = exec(st, "PRAGMA synchronous = NORMAL; "
 		       "PRAGMA foreign_keys = ON", "cannot set up database")) < 0)
