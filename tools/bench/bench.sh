@@ -106,14 +106,20 @@ run() {
 	}' >> "$res"
 }
 
-# The floor of storing for the event-heavy target: sqlite3 alone writes
-# the rows the last events.log run stored (all its tables) into a new
-# database of the same schema and settings, one INSERT ... SELECT per
-# table in one transaction: no parsing, no binding, no statement per row.
+# The floor of storing for the event-heavy target: sqlite3 alone inserts
+# the rows the last events.log run stored (every table) into a new
+# database of the same schema, page size and journal settings, one
+# INSERT ... SELECT per table, in one transaction: no parsing, no
+# binding, no statement per row. The 'WHERE 1' makes SQLite insert row by
+# row, index entries and all, as every program storing rows does; without
+# it, it copies the encoded rows and builds the indexes by sorting, a
+# path open only to a copy between tables of the same shape.
 copy_setup() {
 	rm -f "$D/events-src.db"
 	sqlite3 "$D/bench.db" "VACUUM INTO '$D/events-src.db'"
 	{
+		echo "PRAGMA page_size = $(sqlite3 "$D/events-src.db" \
+			"PRAGMA page_size");"
 		echo "PRAGMA journal_mode = WAL;"
 		echo "PRAGMA synchronous = NORMAL;"
 		sqlite3 "$D/events-src.db" .schema
@@ -121,7 +127,7 @@ copy_setup() {
 		echo "BEGIN;"
 		for t in $(sqlite3 "$D/events-src.db" "SELECT name FROM
 		    sqlite_schema WHERE type = 'table' ORDER BY rowid"); do
-			echo "INSERT INTO main.$t SELECT * FROM s.$t;"
+			echo "INSERT INTO main.$t SELECT * FROM s.$t WHERE 1;"
 		done
 		echo "COMMIT;"
 	} > "$D/copy.sql"
@@ -206,7 +212,7 @@ END {
 	row("analyze export.jsonl", "json.analyze", sj, lj)
 	row("grep -c -E -f export.jsonl", "json.grep", sj, lj)
 	row("analyze events.log", "events.analyze", se, le)
-	row("sqlite3: copy of those rows", "events.sqlite3", 0, 0)
+	row("sqlite3: insert the rows it stored", "events.sqlite3", 0, 0)
 	row("analyze --rules rules5x plain.log", "rules5x.analyze", sp, lp)
 	row("grep -c -E -f patterns5x plain.log", "rules5x.grep", sp, lp)
 	if (cnt["plain4x.analyze"]) row("analyze - (4x plain.log on stdin)", "plain4x.analyze", 4 * sp, 4 * lp)
@@ -224,7 +230,7 @@ END {
 	printf "%-5s gzip >= 1.6x zcat: %.2fx\n", (r_gz >= 1.6 ? "MET" : "MISS"), r_gz
 	printf "%-5s JSON lines >= 1.2x grep: %.2fx\n", (r_json >= 1.2 ? "MET" : "MISS"), r_json
 	printf "%-5s event-heavy >= 300k events/s stored: %.0f/s\n", (evs >= 300000 ? "MET" : "MISS"), evs
-	printf "      (sqlite3 alone copies the same rows at %.0f events/s: analyze runs at %.0f%% of that)\n", evs_sql, 100 * evs / evs_sql
+	printf "      (sqlite3 alone inserts the same rows at %.0f events/s: analyze runs at %.0f%% of that)\n", evs_sql, 100 * evs / evs_sql
 	printf "%-5s 5x rules cost <= 25%% throughput: %.0f%%\n", (cost <= 0.25 ? "MET" : "MISS"), 100 * cost
 	if (cnt["plain4x.analyze"]) {
 		rss4 = rss["plain4x.analyze"] / 1024
