@@ -108,7 +108,7 @@ run() {
 
 # The floor of storing for the event-heavy target: sqlite3 alone inserts
 # the rows the last events.log run stored (every table) into a new
-# database of the same schema, page size and journal settings, one
+# database of the same schema, page size, cache and journal settings, one
 # INSERT ... SELECT per table, in one transaction: no parsing, no
 # binding, no statement per row. The 'WHERE 1' makes SQLite insert row by
 # row, index entries and all, as every program storing rows does; without
@@ -122,6 +122,7 @@ copy_setup() {
 			"PRAGMA page_size");"
 		echo "PRAGMA journal_mode = WAL;"
 		echo "PRAGMA synchronous = NORMAL;"
+		echo "PRAGMA cache_size = -2000;"
 		sqlite3 "$D/events-src.db" .schema
 		echo "ATTACH '$D/events-src.db' AS s;"
 		echo "BEGIN;"
