@@ -622,9 +622,9 @@ int store_open(struct store **out, const char *path)
 	/*
 	 * A new database gets 16 KiB pages (SQLite's default is 4 KiB): a
 	 * quarter of the page writes, reads and splits while events are
-	 * stored, which took the event-heavy benchmark input from 2.87 s
-	 * to 2.34 s (medians of four alternating runs) and halved its
-	 * system time. Only possible before the first table: an existing
+	 * stored, which took the event-heavy benchmark input from 2.50 s
+	 * to 2.23 s (medians of four alternating runs) and its system time
+	 * from 0.60 s to 0.39 s. Only possible before the first table: an existing
 	 * database keeps its size. The page cache is set again after it:
 	 * SQLite sized it in pages of the default size (2 MB worth of
 	 * 4 KiB pages made 8 MB of 16 KiB ones).

@@ -28,7 +28,7 @@
  * Chunks in all: one being packed, the others queued or being written.
  * Sixteen (2 MiB) hold about 30 ms of the writer's work on an event-heavy
  * input: with three threads on two cores, four let the main thread wait
- * for a free chunk 0.6-0.8 s of a 2.5 s run (and the writer for work at
+ * for a free chunk 0.5-0.8 s of a 2.5 s run (and the writer for work at
  * other times); sixteen, 0.2-0.3 s.
  */
 #define WRITER_CHUNKS 16
