@@ -623,11 +623,11 @@ int store_open(struct store **out, const char *path)
 	 * A new database gets 16 KiB pages (SQLite's default is 4 KiB): a
 	 * quarter of the page writes, reads and splits while events are
 	 * stored, which took the event-heavy benchmark input from 2.50 s
-	 * to 2.23 s (medians of four alternating runs) and its system time
-	 * from 0.60 s to 0.39 s. Only possible before the first table: an existing
-	 * database keeps its size. The page cache is set again after it:
-	 * SQLite sized it in pages of the default size (2 MB worth of
-	 * 4 KiB pages made 8 MB of 16 KiB ones).
+	 * to 2.23 s (medians of four alternating runs) and its system
+	 * time from 0.60 s to 0.39 s. Only possible before the first
+	 * table: an existing database keeps its size. The page cache is
+	 * set again after it: SQLite sized it in pages of the default size
+	 * (2 MB worth of 4 KiB pages made 8 MB of 16 KiB ones).
 	 */
 	if (tables == 0 && version == 0 &&
 	    (rc = exec(st, "PRAGMA page_size = 16384",
@@ -635,8 +635,8 @@ int store_open(struct store **out, const char *path)
 		goto fail;
 	if ((rc = set_wal(st)) < 0 ||
 	    (rc = exec(st, "PRAGMA synchronous = NORMAL; "
-		       "PRAGMA foreign_keys = ON; "
-		       "PRAGMA cache_size = -2000", "cannot set up database")) < 0)
+		       "PRAGMA foreign_keys = ON; PRAGMA cache_size = -2000",
+		       "cannot set up database")) < 0)
 		goto fail;
 	if (version == 0 && (rc = create_schema(st)) < 0)
 		goto fail;
