@@ -257,27 +257,6 @@ static const char *const migrations[] = {
 	 * it. It also answers "which incident holds this event".
 	 */
 	"CREATE INDEX incident_events_event ON incident_events(event_id);\n",
-	/*
-	 * 4: incident_events WITHOUT ROWID. A link was a row of the table
-	 * plus an entry in its primary key's index plus one in the index
-	 * by event: three B-tree inserts, the larger part of the incident
-	 * detection that runs alone after the pipeline. Keyed by its
-	 * primary key it is two: detection over 10 MB of the event-heavy
-	 * benchmark input went from 70.8 M to 64.3 M instructions. The old
-	 * index goes with the old table; the new one is built from the
-	 * rows (about 1.5 s per million links).
-	 */
-	"ALTER TABLE incident_events RENAME TO incident_events_v3;\n"
-	"CREATE TABLE incident_events(\n"
-	"  incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,\n"
-	"  event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,\n"
-	"  PRIMARY KEY (incident_id, event_id)\n"
-	") WITHOUT ROWID;\n"
-	"INSERT INTO incident_events(incident_id, event_id)\n"
-	"  SELECT incident_id, event_id FROM incident_events_v3\n"
-	"  ORDER BY incident_id, event_id;\n"
-	"DROP TABLE incident_events_v3;\n"
-	"CREATE INDEX incident_events_event ON incident_events(event_id);\n",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION - 1,

@@ -13,7 +13,7 @@
 
 #include "common.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x4c545247 /* "LTRG" */
 
 /* Return codes of store functions, besides 0. */
