@@ -110,46 +110,64 @@ static bool joins(const struct incident_pos *last,
 	return e->ts - last->ts <= gap_ms;
 }
 
+enum incident_step incidents_segment_step(struct incident_segmenter *sg,
+					  const struct incident_event *e,
+					  int64_t gap_ms)
+{
+	enum incident_step st = INCIDENT_STEP_NONE;
+
+	switch (e->kind) {
+	case INCIDENT_OPENER:
+		sg->open = false;
+		break;
+	case INCIDENT_CLOSER:
+		/* A closer joins only right after the segment's members:
+		 * nothing but closers may come between. */
+		if (sg->open && sg->prev_member &&
+		    joins(&sg->last, &e->pos, gap_ms)) {
+			sg->last = e->pos;
+			sg->closed = true;
+			st = INCIDENT_STEP_JOIN;
+		}
+		break;
+	case INCIDENT_SYMPTOM:
+		if (sg->open && !sg->closed && sg->prev_member &&
+		    joins(&sg->last, &e->pos, gap_ms)) {
+			st = INCIDENT_STEP_JOIN;
+		} else {
+			sg->open = true;
+			sg->closed = false;
+			st = INCIDENT_STEP_START;
+		}
+		sg->last = e->pos;
+		break;
+	case INCIDENT_OTHER:
+		break;
+	}
+	sg->prev_member = st != INCIDENT_STEP_NONE;
+	return st;
+}
+
 size_t incidents_segment(const struct incident_event *ev, size_t n,
 			 int64_t gap_ms, struct incident_segment **out)
 {
+	struct incident_segmenter sg;
 	struct incident_segment *seg = NULL;
 	size_t nseg = 0, i;
-	bool open = false, closed = false;
-	struct incident_pos last = { 0, false, 0, 0 };
 
+	memset(&sg, 0, sizeof(sg));
 	for (i = 0; i < n; i++) {
-		const struct incident_event *e = &ev[i];
-
-		switch (e->kind) {
-		case INCIDENT_OPENER:
-			open = false;
+		switch (incidents_segment_step(&sg, &ev[i], gap_ms)) {
+		case INCIDENT_STEP_START:
+			seg = xrealloc(seg, (nseg + 1) * sizeof(*seg));
+			seg[nseg].first = i;
+			seg[nseg].n = 1;
+			nseg++;
 			break;
-		case INCIDENT_CLOSER:
-			/* A closer joins only right after the segment's
-			 * members: nothing but closers may come between. */
-			if (open && seg[nseg - 1].first + seg[nseg - 1].n == i &&
-			    joins(&last, &e->pos, gap_ms)) {
-				seg[nseg - 1].n++;
-				last = e->pos;
-				closed = true;
-			}
+		case INCIDENT_STEP_JOIN:
+			seg[nseg - 1].n++;
 			break;
-		case INCIDENT_SYMPTOM:
-			if (open && !closed && joins(&last, &e->pos, gap_ms) &&
-			    seg[nseg - 1].first + seg[nseg - 1].n == i) {
-				seg[nseg - 1].n++;
-			} else {
-				seg = xrealloc(seg, (nseg + 1) * sizeof(*seg));
-				seg[nseg].first = i;
-				seg[nseg].n = 1;
-				nseg++;
-				open = true;
-				closed = false;
-			}
-			last = e->pos;
-			break;
-		case INCIDENT_OTHER:
+		case INCIDENT_STEP_NONE:
 			break;
 		}
 	}
@@ -489,71 +507,135 @@ static void intern_release(struct intern *in)
 }
 
 /*
- * Load the events segmentation looks at, with effective positions. In the
- * table's own order: incidents_sort() puts them in a total order after,
- * and an ORDER BY here made SQLite walk the (source_id, line_no) index
- * and fetch every row from the table by id, four times the cost of the
- * plain scan. Rows come mostly grouped by source (each run writes an
- * input's events together), which keeps the one-entry cache of a
- * source's first time useful; out of order they only cost lookups.
+ * The events segmentation looks at, read in the order of incidents_sort()
+ * without holding them all: memory is the events of one millisecond and
+ * of the incident being built, whatever the size of the database (holding
+ * them all took 112 bytes an event, 70 MiB for a million).
+ *
+ * Two queries give that order, merged here:
+ *   - timed events walk the events_ts index: time order, and rows of one
+ *     millisecond are collected and sorted here (the index gives them in
+ *     id order). SQLite sorting all of them itself cost twice the walk
+ *     (0.20 s against 0.11 s for 214,000 events);
+ *   - events without a time of their own (few: the heads of sources,
+ *     sources without times) are sorted by SQLite on their effective
+ *     time, the first time of their source, computed once per source.
+ * Rows on one line (several rules fired on it) are sorted here too: the
+ * kind of an event decides among them, and only incidents_kind() knows
+ * kinds.
  */
-static int load_events(sqlite3 *db, const char *path, struct intern *names,
-		       struct incident_event **out, size_t *nout)
-{
+#define SEGMENT_FILTER "(severity <> 'info' OR rule_id IN " \
+		       "('deploy.started', 'deploy.failed', 'deploy.rollback'))"
+
+static const char *const stream_sql[2] = {
+	"SELECT id, rule_id, severity, ts, source_id, line_no FROM events "
+	"WHERE ts IS NOT NULL AND " SEGMENT_FILTER " ORDER BY ts",
+	"WITH f(sid, fts) AS MATERIALIZED (SELECT d.source_id, (SELECT x.ts "
+	"FROM events x WHERE x.source_id = d.source_id AND x.ts IS NOT NULL "
+	"ORDER BY x.line_no LIMIT 1) FROM (SELECT DISTINCT source_id FROM "
+	"events WHERE ts IS NULL) d) "
+	"SELECT id, rule_id, severity, (SELECT fts FROM f WHERE sid = "
+	"source_id) AS ets, source_id, line_no FROM events WHERE ts IS NULL "
+	"AND " SEGMENT_FILTER " ORDER BY ets IS NULL, ets, source_id, line_no",
+};
+
+/* One of the two queries, a group of rows at a time. */
+struct ev_stream {
 	sqlite3_stmt *s;
-	struct incident_event *ev = NULL;
-	size_t n = 0, cap = 0;
-	int64_t cached_src = -1, cached_ts = 0;
-	bool cached_has = false;
-	int rc;
+	bool by_line;           /* groups: one line (else one millisecond) */
+	bool done;              /* the query has no more rows */
+	bool have_ahead;        /* ahead: the first row of the next group */
+	struct incident_event ahead;
+	struct incident_event *grp;     /* owned; sorted */
+	size_t ngrp, cap, next;
+};
 
-	if (sqlite3_prepare_v2(db,
-		"SELECT id, rule_id, severity, ts, source_id, line_no "
-		"FROM events WHERE severity <> 'info' OR rule_id IN "
-		"('deploy.started', 'deploy.failed', 'deploy.rollback')",
-		-1, &s, NULL) != SQLITE_OK)
-		return sql_fail(db, path, "cannot read events");
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct incident_event *e;
-		const char *rule = (const char *)sqlite3_column_text(s, 1);
-		const char *sev = (const char *)sqlite3_column_text(s, 2);
-		int sv = rules_sev_parse(sev ? sev : "");
+static void stream_row(sqlite3_stmt *s, struct intern *names,
+		       struct incident_event *e)
+{
+	const char *rule = (const char *)sqlite3_column_text(s, 1);
+	const char *sev = (const char *)sqlite3_column_text(s, 2);
+	int sv = rules_sev_parse(sev ? sev : "");
 
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			ev = xrealloc(ev, cap * sizeof(*ev));
-		}
-		e = &ev[n++];
-		e->id = sqlite3_column_int64(s, 0);
-		e->rule_id = intern(names, rule ? rule : "");
-		e->sev = sv < 0 ? RULE_SEV_INFO : (enum rule_sev)sv;
-		e->kind = incidents_kind(e->rule_id, e->sev);
-		e->pos.source_id = sqlite3_column_int64(s, 4);
-		e->pos.line_no = (uint64_t)sqlite3_column_int64(s, 5);
-		if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
-			e->pos.ts = sqlite3_column_int64(s, 3);
-			e->pos.has_ts = true;
-			continue;
-		}
-		if (e->pos.source_id != cached_src) {
-			cached_src = e->pos.source_id;
-			if (source_first_ts(db, cached_src, &cached_ts,
-					    &cached_has) < 0) {
-				rc = SQLITE_ERROR;
-				break;
-			}
-		}
-		e->pos.ts = cached_ts;
-		e->pos.has_ts = cached_has;
+	e->id = sqlite3_column_int64(s, 0);
+	e->rule_id = intern(names, rule ? rule : "");
+	e->sev = sv < 0 ? RULE_SEV_INFO : (enum rule_sev)sv;
+	e->kind = incidents_kind(e->rule_id, e->sev);
+	e->pos.has_ts = sqlite3_column_type(s, 3) != SQLITE_NULL;
+	e->pos.ts = e->pos.has_ts ? sqlite3_column_int64(s, 3) : 0;
+	e->pos.source_id = sqlite3_column_int64(s, 4);
+	e->pos.line_no = (uint64_t)sqlite3_column_int64(s, 5);
+}
+
+static bool same_group(const struct ev_stream *es,
+		       const struct incident_event *a,
+		       const struct incident_event *b)
+{
+	if (!es->by_line)
+		return a->pos.ts == b->pos.ts;
+	return a->pos.has_ts == b->pos.has_ts && a->pos.ts == b->pos.ts &&
+	       a->pos.source_id == b->pos.source_id &&
+	       a->pos.line_no == b->pos.line_no;
+}
+
+/* Read the next group. Return 0 (es->ngrp is 0 at the end) or -1. */
+static int stream_fill(struct ev_stream *es, struct intern *names)
+{
+	es->ngrp = 0;
+	es->next = 0;
+	if (es->have_ahead) {
+		es->grp[es->ngrp++] = es->ahead;
+		es->have_ahead = false;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(ev);
-		return sql_fail(db, path, "cannot read events");
+	while (!es->done) {
+		struct incident_event e;
+		int rc = sqlite3_step(es->s);
+
+		if (rc == SQLITE_DONE) {
+			es->done = true;
+			break;
+		}
+		if (rc != SQLITE_ROW)
+			return -1;
+		stream_row(es->s, names, &e);
+		if (es->ngrp > 0 && !same_group(es, &es->grp[0], &e)) {
+			es->ahead = e;
+			es->have_ahead = true;
+			break;
+		}
+		if (es->ngrp == es->cap) {
+			es->cap = es->cap ? 2 * es->cap : 64;
+			es->grp = xrealloc(es->grp, es->cap * sizeof(*es->grp));
+		}
+		es->grp[es->ngrp++] = e;
 	}
-	*out = ev;
-	*nout = n;
+	incidents_sort(es->grp, es->ngrp);
 	return 0;
+}
+
+/* The stream's next event, NULL at the end; *err set on an error. */
+static const struct incident_event *stream_peek(struct ev_stream *es,
+						struct intern *names,
+						bool *err)
+{
+	if (es->next == es->ngrp) {
+		if (es->cap == 0) {
+			es->cap = 64;
+			es->grp = xmalloc(es->cap * sizeof(*es->grp));
+		}
+		if (stream_fill(es, names) < 0) {
+			*err = true;
+			return NULL;
+		}
+	}
+	return es->next < es->ngrp ? &es->grp[es->next] : NULL;
+}
+
+static void stream_release(struct ev_stream *es)
+{
+	sqlite3_finalize(es->s);
+	free(es->grp);
+	memset(es, 0, sizeof(*es));
 }
 
 static char *event_message(sqlite3 *db, int64_t id)
@@ -714,14 +796,6 @@ int incidents_find_recovery(sqlite3 *db, const struct incident_pos *last,
 }
 
 /* ---- detection ------------------------------------------------------ */
-
-/* What detection learns about one segment, before it is written. */
-struct found {
-	struct incident_summary sum;
-	const struct incident_event *ev;        /* borrowed: its members */
-	size_t n;
-	bool unchanged;         /* stored already with this title and details */
-};
 
 /* The nodes of a segment: one per rule, in order of first appearance. */
 static size_t segment_nodes(const struct incident_event *ev, size_t n,
@@ -894,14 +968,6 @@ static int summary_cmp(const void *pa, const void *pb)
 	return strcmp(a->id, b->id);
 }
 
-static int found_cmp(const void *pa, const void *pb)
-{
-	const struct found *a = *(const struct found *const *)pa;
-	const struct found *b = *(const struct found *const *)pb;
-
-	return strcmp(a->sum.id, b->sum.id);
-}
-
 /*
  * Links of an incident to its events go LINK_ROWS to a statement: the
  * cost of a statement (about 10,000 instructions in SQLite) then counts
@@ -926,159 +992,314 @@ static int prepare_link(sqlite3 *db, unsigned rows, sqlite3_stmt **out)
 	return rc;
 }
 
-/* Write the found incidents; delete the stale ones. Return 0 or err. */
-static int write_found(sqlite3 *db, const char *path, struct found *f,
-		       size_t nf)
+/* The ids of the incidents found so far (open addressing). */
+struct idset {
+	char (*v)[INCIDENTS_ID_SIZE];   /* owned; "" is a free slot */
+	size_t n, cap;                  /* cap: 0 or a power of two */
+};
+
+static size_t idset_slot(const struct idset *s, const char *id)
 {
-	sqlite3_stmt *up = NULL, *del_links = NULL, *link = NULL;
-	sqlite3_stmt *links = NULL, *ids = NULL, *del = NULL;
+	size_t i = (size_t)fnv1a64(id, strlen(id)) & (s->cap - 1);
+
+	while (s->v[i][0] != '\0' && strcmp(s->v[i], id) != 0)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static bool idset_has(const struct idset *s, const char *id)
+{
+	return s->cap > 0 && s->v[idset_slot(s, id)][0] != '\0';
+}
+
+static void idset_add(struct idset *s, const char *id)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct idset g = { NULL, 0, s->cap ? 2 * s->cap : 64 };
+
+		g.v = xcalloc(g.cap, sizeof(*g.v));
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i][0] != '\0')
+				memcpy(g.v[idset_slot(&g, s->v[i])], s->v[i],
+				       sizeof(*g.v));
+		g.n = s->n;
+		free(s->v);
+		*s = g;
+	}
+	i = idset_slot(s, id);
+	if (s->v[i][0] == '\0') {
+		snprintf(s->v[i], sizeof(s->v[i]), "%s", id);
+		s->n++;
+	}
+}
+
+/* Detection as it goes: the incident being built and what is written. */
+struct detect {
+	sqlite3 *db;
+	const char *path;
+	const struct rules *rs;
+	int64_t gap_ms;
+	struct incident_event *seg;     /* owned: the incident being built */
+	size_t nseg, capseg;
+	size_t found;                   /* incidents found so far */
+	struct idset ids;               /* their ids */
+	struct incident_list *out;      /* or NULL */
+	size_t capout;
+	sqlite3_stmt *stored, *up, *del_links, *link, *links;
+};
+
+static void seg_push(struct detect *d, const struct incident_event *e)
+{
+	if (d->nseg == d->capseg) {
+		d->capseg = d->capseg ? 2 * d->capseg : 256;
+		d->seg = xrealloc(d->seg, d->capseg * sizeof(*d->seg));
+	}
+	d->seg[d->nseg++] = *e;
+}
+
+/*
+ * Write one incident unless it is stored already with the same title and
+ * details (which name its first and last event and count them): most of
+ * a detection over events seen before writes nothing.
+ */
+static int write_one(struct detect *d, const struct incident_summary *s)
+{
+	sqlite3_stmt *up = d->up;
+	bool same = false;
+	size_t k;
+	int rc;
+
+	sqlite3_reset(d->stored);
+	sqlite3_bind_text(d->stored, 1, s->id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(d->stored);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(d->stored, 0);
+		const char *x = (const char *)sqlite3_column_text(d->stored, 1);
+
+		same = t && x && strcmp(t, s->title) == 0 &&
+		       strcmp(x, s->details) == 0;
+	} else if (rc != SQLITE_DONE) {
+		return sql_fail(d->db, d->path, "cannot read incidents");
+	}
+	sqlite3_reset(d->stored);
+	if (same)
+		return 0;
+	sqlite3_reset(up);
+	sqlite3_bind_text(up, 1, s->id, -1, SQLITE_STATIC);
+	if (s->has_ts) {
+		sqlite3_bind_int64(up, 2, s->start_ts);
+		sqlite3_bind_int64(up, 3, s->end_ts);
+	} else {
+		sqlite3_bind_null(up, 2);
+		sqlite3_bind_null(up, 3);
+	}
+	sqlite3_bind_text(up, 4, rules_sev_name(s->severity), -1,
+			  SQLITE_STATIC);
+	if (s->root_rule)
+		sqlite3_bind_text(up, 5, s->root_rule, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(up, 5);
+	sqlite3_bind_text(up, 6, s->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 7, s->details, -1, SQLITE_STATIC);
+	if (sqlite3_step(up) != SQLITE_DONE)
+		return sql_fail(d->db, d->path, "cannot store incident");
+	sqlite3_reset(d->del_links);
+	sqlite3_bind_text(d->del_links, 1, s->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(d->del_links) != SQLITE_DONE)
+		return sql_fail(d->db, d->path, "cannot store incident");
+	for (k = 0; k < d->nseg;) {
+		sqlite3_stmt *lk = d->nseg - k >= LINK_ROWS ? d->links : d->link;
+		unsigned r, rows = lk == d->links ? LINK_ROWS : 1;
+
+		sqlite3_reset(lk);
+		sqlite3_bind_text(lk, 1, s->id, -1, SQLITE_STATIC);
+		for (r = 0; r < rows; r++)
+			sqlite3_bind_int64(lk, (int)r + 2, d->seg[k++].id);
+		if (sqlite3_step(lk) != SQLITE_DONE)
+			return sql_fail(d->db, d->path, "cannot link events");
+	}
+	return 0;
+}
+
+/* The incident being built is complete: describe and write it. */
+static int finish(struct detect *d)
+{
+	struct incident_summary sum;
+	int rc;
+
+	if (d->nseg == 0)
+		return 0;
+	if (describe(d->db, d->rs, d->gap_ms, d->seg, d->nseg, &sum) < 0) {
+		summary_release(&sum);
+		return sql_fail(d->db, d->path, "cannot read events");
+	}
+	/* Two incidents with one id (a hash collision): keep both. */
+	if (idset_has(&d->ids, sum.id)) {
+		size_t len = strlen(sum.id);
+
+		snprintf(sum.id + len, INCIDENTS_ID_SIZE - len, "-%zu",
+			 d->found);
+	}
+	idset_add(&d->ids, sum.id);
+	d->found++;
+	rc = write_one(d, &sum);
+	if (rc == 0 && d->out) {
+		if (d->out->n == d->capout) {
+			d->capout = d->capout ? 2 * d->capout : 16;
+			d->out->v = xrealloc(d->out->v,
+					     d->capout * sizeof(*d->out->v));
+		}
+		d->out->v[d->out->n++] = sum;
+	} else {
+		summary_release(&sum);
+	}
+	d->nseg = 0;
+	return rc;
+}
+
+/* Delete the stored incidents that were not found again. */
+static int delete_stale(struct detect *d)
+{
 	struct strlist stale = { NULL, 0 };
-	struct found **by_id = NULL;
-	size_t i, k;
+	sqlite3_stmt *ids = NULL, *del = NULL;
+	size_t i;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(db,
-		"INSERT INTO incidents(id, start_ts, end_ts, severity, "
-		"root_rule, title, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-		"ON CONFLICT (id) DO UPDATE SET start_ts = excluded.start_ts, "
-		"end_ts = excluded.end_ts, severity = excluded.severity, "
-		"root_rule = excluded.root_rule, title = excluded.title, "
-		"details = excluded.details", -1, &up, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "DELETE FROM incident_events WHERE "
-			       "incident_id = ?1", -1, &del_links,
+	if (sqlite3_prepare_v2(d->db, "SELECT id FROM incidents", -1, &ids,
 			       NULL) != SQLITE_OK ||
-	    prepare_link(db, 1, &link) != SQLITE_OK ||
-	    prepare_link(db, LINK_ROWS, &links) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT id, title, details FROM incidents",
-			       -1, &ids, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "DELETE FROM incidents WHERE id = ?1", -1,
-			       &del, NULL) != SQLITE_OK) {
-		rc = sql_fail(db, path, "cannot prepare incident statements");
+	    sqlite3_prepare_v2(d->db, "DELETE FROM incidents WHERE id = ?1",
+			       -1, &del, NULL) != SQLITE_OK) {
+		rc = sql_fail(d->db, d->path,
+			      "cannot prepare incident statements");
 		goto out;
 	}
-	/*
-	 * Stored incidents that were not found again are stale; those found
-	 * with the same title and details (which name their first and last
-	 * event and count them) need no writing: most of a re-detection.
-	 */
-	by_id = xcalloc(nf ? nf : 1, sizeof(*by_id));
-	for (i = 0; i < nf; i++)
-		by_id[i] = &f[i];
-	qsort(by_id, nf, sizeof(*by_id), found_cmp);
 	while ((rc = sqlite3_step(ids)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(ids, 0);
-		const char *title = (const char *)sqlite3_column_text(ids, 1);
-		const char *details = (const char *)sqlite3_column_text(ids, 2);
-		struct found key, *kp = &key, **hit;
 
-		snprintf(key.sum.id, sizeof(key.sum.id), "%s", id ? id : "");
-		hit = bsearch(&kp, by_id, nf, sizeof(*by_id), found_cmp);
-		if (hit == NULL)
+		if (!idset_has(&d->ids, id ? id : ""))
 			strlist_push(&stale, id ? id : "");
-		else if (title && details &&
-			 strcmp(title, (*hit)->sum.title) == 0 &&
-			 strcmp(details, (*hit)->sum.details) == 0)
-			(*hit)->unchanged = true;
 	}
 	if (rc != SQLITE_DONE) {
-		rc = sql_fail(db, path, "cannot read incidents");
+		rc = sql_fail(d->db, d->path, "cannot read incidents");
 		goto out;
 	}
 	rc = 0;
 	for (i = 0; i < stale.n; i++) {
-		sqlite3_reset(del_links);
+		sqlite3_reset(d->del_links);
 		sqlite3_reset(del);
-		sqlite3_bind_text(del_links, 1, stale.v[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(del, 1, stale.v[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(del_links) != SQLITE_DONE ||
-		    sqlite3_step(del) != SQLITE_DONE) {
-			rc = sql_fail(db, path, "cannot delete incident");
-			goto out;
-		}
-	}
-	for (i = 0; i < nf; i++) {
-		const struct incident_summary *s = &f[i].sum;
-
-		if (f[i].unchanged)
-			continue;
-		sqlite3_reset(up);
-		sqlite3_bind_text(up, 1, s->id, -1, SQLITE_STATIC);
-		if (s->has_ts) {
-			sqlite3_bind_int64(up, 2, s->start_ts);
-			sqlite3_bind_int64(up, 3, s->end_ts);
-		} else {
-			sqlite3_bind_null(up, 2);
-			sqlite3_bind_null(up, 3);
-		}
-		sqlite3_bind_text(up, 4, rules_sev_name(s->severity), -1,
+		sqlite3_bind_text(d->del_links, 1, stale.v[i], -1,
 				  SQLITE_STATIC);
-		if (s->root_rule)
-			sqlite3_bind_text(up, 5, s->root_rule, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(up, 5);
-		sqlite3_bind_text(up, 6, s->title, -1, SQLITE_STATIC);
-		sqlite3_bind_text(up, 7, s->details, -1, SQLITE_STATIC);
-		if (sqlite3_step(up) != SQLITE_DONE) {
-			rc = sql_fail(db, path, "cannot store incident");
+		sqlite3_bind_text(del, 1, stale.v[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(d->del_links) != SQLITE_DONE ||
+		    sqlite3_step(del) != SQLITE_DONE) {
+			rc = sql_fail(d->db, d->path, "cannot delete incident");
 			goto out;
-		}
-		sqlite3_reset(del_links);
-		sqlite3_bind_text(del_links, 1, s->id, -1, SQLITE_STATIC);
-		if (sqlite3_step(del_links) != SQLITE_DONE) {
-			rc = sql_fail(db, path, "cannot store incident");
-			goto out;
-		}
-		for (k = 0; k < f[i].n;) {
-			sqlite3_stmt *lk = f[i].n - k >= LINK_ROWS ? links :
-					   link;
-			unsigned r, rows = lk == links ? LINK_ROWS : 1;
-
-			sqlite3_reset(lk);
-			sqlite3_bind_text(lk, 1, s->id, -1, SQLITE_STATIC);
-			for (r = 0; r < rows; r++)
-				sqlite3_bind_int64(lk, (int)r + 2,
-						   f[i].ev[k++].id);
-			if (sqlite3_step(lk) != SQLITE_DONE) {
-				rc = sql_fail(db, path, "cannot link events");
-				goto out;
-			}
 		}
 	}
 out:
 	for (i = 0; i < stale.n; i++)
 		free(stale.v[i]);
 	free(stale.v);
-	free(by_id);
-	sqlite3_finalize(up);
-	sqlite3_finalize(del_links);
-	sqlite3_finalize(link);
-	sqlite3_finalize(links);
 	sqlite3_finalize(ids);
 	sqlite3_finalize(del);
 	return rc;
 }
 
+static int detect_prepare(struct detect *d)
+{
+	if (sqlite3_prepare_v2(d->db, "SELECT title, details FROM incidents "
+			       "WHERE id = ?1", -1, &d->stored,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(d->db,
+		"INSERT INTO incidents(id, start_ts, end_ts, severity, "
+		"root_rule, title, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"ON CONFLICT (id) DO UPDATE SET start_ts = excluded.start_ts, "
+		"end_ts = excluded.end_ts, severity = excluded.severity, "
+		"root_rule = excluded.root_rule, title = excluded.title, "
+		"details = excluded.details", -1, &d->up, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(d->db, "DELETE FROM incident_events WHERE "
+			       "incident_id = ?1", -1, &d->del_links,
+			       NULL) != SQLITE_OK ||
+	    prepare_link(d->db, 1, &d->link) != SQLITE_OK ||
+	    prepare_link(d->db, LINK_ROWS, &d->links) != SQLITE_OK)
+		return sql_fail(d->db, d->path,
+				"cannot prepare incident statements");
+	return 0;
+}
+
+/* Segment the merged streams, writing each incident as it completes. */
+static int detect_run(struct detect *d, struct ev_stream *es,
+		      struct intern *names)
+{
+	struct incident_segmenter sg;
+	bool err = false;
+	int rc;
+
+	memset(&sg, 0, sizeof(sg));
+	for (;;) {
+		const struct incident_event *a, *b, *e;
+
+		a = stream_peek(&es[0], names, &err);
+		b = err ? NULL : stream_peek(&es[1], names, &err);
+		if (err)
+			return sql_fail(d->db, d->path, "cannot read events");
+		if (a == NULL && b == NULL)
+			break;
+		if (b == NULL || (a != NULL && event_cmp(a, b) < 0)) {
+			e = a;
+			es[0].next++;
+		} else {
+			e = b;
+			es[1].next++;
+		}
+		switch (incidents_segment_step(&sg, e, d->gap_ms)) {
+		case INCIDENT_STEP_START:
+			rc = finish(d);
+			if (rc < 0)
+				return rc;
+			seg_push(d, e);
+			break;
+		case INCIDENT_STEP_JOIN:
+			seg_push(d, e);
+			break;
+		case INCIDENT_STEP_NONE:
+			rc = finish(d);
+			if (rc < 0)
+				return rc;
+			break;
+		}
+	}
+	rc = finish(d);
+	return rc < 0 ? rc : delete_stale(d);
+}
+
 int incidents_detect(struct store *st, const struct rules *rs,
 		     int64_t gap_ms, struct incident_list *out)
 {
-	sqlite3 *db = store_db(st);
-	const char *path = store_path(st);
+	struct detect d;
+	struct ev_stream es[2];
 	struct intern names = { NULL, 0 };
-	struct incident_event *ev = NULL;
-	struct incident_segment *seg = NULL;
-	struct found *f = NULL;
-	size_t n = 0, nseg, i, k;
+	size_t i;
 	int rc;
 
+	memset(&d, 0, sizeof(d));
+	memset(es, 0, sizeof(es));
+	d.db = store_db(st);
+	d.path = store_path(st);
+	d.rs = rs;
+	d.gap_ms = gap_ms;
 	if (out) {
 		out->v = NULL;
 		out->n = 0;
+		d.out = out;
 	}
 	/*
 	 * Without foreign key checks: every link written names an incident
 	 * written in the same transaction and an event just read under the
 	 * write lock, and the links of an incident deleted are deleted first
-	 * (write_found), so no check or cascade has anything to do. The
+	 * (delete_stale), so no check or cascade has anything to do. The
 	 * checks were 45% of the cost of linking (two lookups a link).
 	 */
 	rc = store_foreign_keys(st, false);
@@ -1089,55 +1310,36 @@ int incidents_detect(struct store *st, const struct rules *rs,
 		store_foreign_keys(st, true);
 		return rc;
 	}
-	rc = load_events(db, path, &names, &ev, &n);
-	if (rc < 0)
-		goto out;
-	incidents_sort(ev, n);
-	nseg = incidents_segment(ev, n, gap_ms, &seg);
-	f = xcalloc(nseg ? nseg : 1, sizeof(*f));
-	for (i = 0; i < nseg; i++) {
-		f[i].ev = ev + seg[i].first;
-		f[i].n = seg[i].n;
-		if (describe(db, rs, gap_ms, f[i].ev, f[i].n, &f[i].sum) < 0) {
-			rc = sql_fail(db, path, "cannot read events");
-			nseg = i + 1;
-			goto out_found;
-		}
-		/* Two incidents with one id (a hash collision): keep both. */
-		for (k = 0; k < i; k++)
-			if (strcmp(f[k].sum.id, f[i].sum.id) == 0) {
-				size_t len = strlen(f[i].sum.id);
-
-				snprintf(f[i].sum.id + len,
-					 INCIDENTS_ID_SIZE - len, "-%zu", i);
-				break;
-			}
+	rc = detect_prepare(&d);
+	for (i = 0; rc == 0 && i < 2; i++) {
+		es[i].by_line = i == 1;
+		if (sqlite3_prepare_v2(d.db, stream_sql[i], -1, &es[i].s,
+				       NULL) != SQLITE_OK)
+			rc = sql_fail(d.db, d.path, "cannot read events");
 	}
-	rc = write_found(db, path, f, nseg);
+	if (rc == 0)
+		rc = detect_run(&d, es, &names);
+	for (i = 0; i < 2; i++)
+		stream_release(&es[i]);
+	sqlite3_finalize(d.stored);
+	sqlite3_finalize(d.up);
+	sqlite3_finalize(d.del_links);
+	sqlite3_finalize(d.link);
+	sqlite3_finalize(d.links);
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc == 0)
 		rc = store_foreign_keys(st, true);
-	if (rc == 0 && out) {
-		out->v = xcalloc(nseg ? nseg : 1, sizeof(*out->v));
-		for (i = 0; i < nseg; i++) {
-			out->v[i] = f[i].sum;
-			memset(&f[i].sum, 0, sizeof(f[i].sum));
-		}
-		out->n = nseg;
-		qsort(out->v, out->n, sizeof(*out->v), summary_cmp);
-	}
-out_found:
-	for (i = 0; i < nseg; i++)
-		summary_release(&f[i].sum);
-	free(f);
-out:
 	if (rc < 0) {
 		store_rollback(st);
 		store_foreign_keys(st, true);
+		if (out)
+			incident_list_release(out);
+	} else if (out && out->n > 1) {
+		qsort(out->v, out->n, sizeof(*out->v), summary_cmp);
 	}
-	free(seg);
-	free(ev);
+	free(d.seg);
+	free(d.ids.v);
 	intern_release(&names);
 	return rc;
 }

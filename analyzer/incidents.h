@@ -105,6 +105,32 @@ struct incident_segment {
 void incidents_sort(struct incident_event *ev, size_t n);
 
 /*
+ * Segmentation one event at a time, in the order of incidents_sort():
+ * incidents_segment() over an array, and detection over the stored
+ * events as it reads them. Zero the state to start.
+ */
+struct incident_segmenter {
+	bool open;              /* a segment is open */
+	bool closed;            /* ... and a closer ended it */
+	bool prev_member;       /* the event before joined it */
+	struct incident_pos last;       /* its last member */
+};
+
+enum incident_step {
+	INCIDENT_STEP_NONE = 0, /* e belongs to no segment */
+	INCIDENT_STEP_JOIN,     /* e joins the open segment */
+	INCIDENT_STEP_START,    /* e starts a new segment */
+};
+
+/*
+ * What e is to the segments so far. Anything but INCIDENT_STEP_JOIN
+ * ends the open segment for good: no later event can join it.
+ */
+enum incident_step incidents_segment_step(struct incident_segmenter *sg,
+					  const struct incident_event *e,
+					  int64_t gap_ms);
+
+/*
  * Cut the sorted events into incidents with the given gap (ms). ev holds
  * symptoms, closers and openers only (no INCIDENT_OTHER). Openers are
  * never inside a segment; a segment always starts with a symptom.

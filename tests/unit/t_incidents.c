@@ -416,6 +416,289 @@ static void test_detect_keeps_foreign_keys(void)
 	unlink(db);
 }
 
+/*
+ * Detection reads the stored events as a stream (time order from the
+ * events_ts index, events without a time sorted by SQLite, merged) and
+ * segments them as they come. Compare it with the reference, the whole
+ * set loaded, incidents_sort() and incidents_segment(), over random
+ * databases: sources with and without times and with untimed heads,
+ * many events per millisecond across sources, several rules on one line,
+ * deploy markers and info events, rows stored out of time order.
+ */
+static uint64_t rnd_state;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * UINT64_C(6364136223846793005) +
+		    UINT64_C(1442695040888963407);
+	return (unsigned)(rnd_state >> 33) % n;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* "id,id,...;id,...;" over segments, each sorted, segments sorted. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static char *canonical(char **sets, size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	qsort(sets, n, sizeof(*sets), cmp_str);
+	buf_init(&b);
+	for (i = 0; i < n; i++) {
+		buf_addf(&b, "%s;", sets[i]);
+		free(sets[i]);
+	}
+	free(sets);
+	return buf_detach(&b, NULL);
+}
+
+static char *ids_text(int64_t *ids, size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	qsort(ids, n, sizeof(*ids), cmp_i64);
+	buf_init(&b);
+	for (i = 0; i < n; i++)
+		buf_addf(&b, "%s%lld", i ? "," : "", (long long)ids[i]);
+	return buf_detach(&b, NULL);
+}
+
+/* The reference: every event in memory, sorted, segmented. */
+static char *reference(sqlite3 *db, int64_t gap, size_t *nseg_out)
+{
+	sqlite3_stmt *s;
+	struct incident_event *ev = NULL;
+	struct incident_segment *seg;
+	struct incident_pos head[3];
+	size_t n = 0, k, nseg;
+	char **sets;
+
+	memset(head, 0, sizeof(head));
+	if (sqlite3_prepare_v2(db, "SELECT id, rule_id, severity, ts, "
+			       "source_id, line_no FROM events", -1, &s,
+			       NULL) != SQLITE_OK)
+		return xstrdup("prepare failed");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct incident_event e;
+		const struct rule *r;
+		int sv = rules_sev_parse((const char *)sqlite3_column_text(s, 2));
+
+		memset(&e, 0, sizeof(e));
+		e.id = sqlite3_column_int64(s, 0);
+		r = rules_find(rs, (const char *)sqlite3_column_text(s, 1));
+		e.rule_id = r ? r->id : "";
+		e.sev = (enum rule_sev)sv;
+		e.kind = incidents_kind(e.rule_id, e.sev);
+		if (e.kind == INCIDENT_OTHER)
+			continue;
+		e.pos.source_id = sqlite3_column_int64(s, 4);
+		e.pos.line_no = (uint64_t)sqlite3_column_int64(s, 5);
+		e.pos.has_ts = sqlite3_column_type(s, 3) != SQLITE_NULL;
+		e.pos.ts = sqlite3_column_int64(s, 3);
+		/* a time of its source's, looked up once per source */
+		if (!e.pos.has_ts && e.pos.source_id >= 1 &&
+		    e.pos.source_id <= 3) {
+			struct incident_pos *h = &head[e.pos.source_id - 1];
+
+			if (h->source_id == 0)
+				incidents_event_pos(db, e.pos.source_id, 0,
+						    false, 0, h);
+			e.pos.ts = h->ts;
+			e.pos.has_ts = h->has_ts;
+		}
+		if ((n & (n - 1)) == 0)        /* 0, 1, 2, 4, ...: grow */
+			ev = xrealloc(ev, (n ? 2 * n : 1) * sizeof(*ev));
+		ev[n++] = e;
+	}
+	sqlite3_finalize(s);
+	incidents_sort(ev, n);
+	nseg = incidents_segment(ev, n, gap, &seg);
+	sets = xcalloc(nseg + 1, sizeof(*sets));
+	for (k = 0; k < nseg; k++) {
+		int64_t *ids = xcalloc(seg[k].n, sizeof(*ids));
+		size_t j;
+
+		for (j = 0; j < seg[k].n; j++)
+			ids[j] = ev[seg[k].first + j].id;
+		sets[k] = ids_text(ids, seg[k].n);
+		free(ids);
+	}
+	free(seg);
+	free(ev);
+	*nseg_out = nseg;
+	return canonical(sets, nseg);
+}
+
+/* What detection stored: the events linked to each incident. */
+static char *stored(sqlite3 *db, size_t *n_out)
+{
+	sqlite3_stmt *s, *l;
+	char **sets = NULL;
+	size_t n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT id FROM incidents", -1, &s,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT event_id FROM incident_events "
+			       "WHERE incident_id = ?1", -1, &l,
+			       NULL) != SQLITE_OK)
+		return xstrdup("prepare failed");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t *ids = NULL;
+		size_t m = 0;
+
+		sqlite3_reset(l);
+		sqlite3_bind_text(l, 1, (const char *)sqlite3_column_text(s, 0),
+				  -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(l) == SQLITE_ROW) {
+			ids = xrealloc(ids, (m + 1) * sizeof(*ids));
+			ids[m++] = sqlite3_column_int64(l, 0);
+		}
+		sets = xrealloc(sets, (n + 1) * sizeof(*sets));
+		sets[n++] = ids_text(ids, m);
+		free(ids);
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(l);
+	*n_out = n;
+	return canonical(sets, n);
+}
+
+static const char *const stream_rules[] = {
+	"db.connection_refused", "health.check_failed", "perf.slow_query",
+	"memory.oom_killed", "deploy.started", "deploy.failed",
+	"deploy.rollback", "health.check_passed", "app.startup_complete",
+};
+
+/* One random database of about n events in the store's database. */
+static int fill_random(sqlite3 *db, unsigned n)
+{
+	static const char *const src_sql =
+		"INSERT INTO sources(id, name, identity, head_len, head_hash, "
+		"first_analyzed, last_analyzed) VALUES (?1, 'src', ?1, 0, '', "
+		"0, 0)";
+	sqlite3_stmt *s, *src;
+	unsigned i, k;
+	/* per source: 0 timed with untimed head, 1 timed, 2 untimed */
+	uint64_t line[3] = { 0, 0, 0 };
+	int64_t t = INT64_C(1771927200000);
+
+	if (exec(db, "BEGIN; DELETE FROM incident_events; DELETE FROM "
+		 "incidents; DELETE FROM events; DELETE FROM sources") < 0 ||
+	    sqlite3_prepare_v2(db, src_sql, -1, &src, NULL) != SQLITE_OK)
+		return -1;
+	for (k = 1; k <= 3; k++) {
+		sqlite3_reset(src);
+		sqlite3_bind_int(src, 1, (int)k);
+		if (sqlite3_step(src) != SQLITE_DONE)
+			return sqlite3_finalize(src), -1;
+	}
+	sqlite3_finalize(src);
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO events(rule_id, "
+			       "severity, ts, source_id, line_no, "
+			       "byte_offset, message) VALUES (?1, ?2, ?3, ?4, "
+			       "?5, 0, ?6)", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned src_i = rnd(3), rules = 1 + (rnd(4) == 0), r;
+		char msg[32];
+
+		/* time moves by 0 to 20 minutes, mostly by little */
+		t += rnd(4) == 0 ? (int64_t)rnd(20 * 60) * 1000 : rnd(3);
+		line[src_i] += 1 + rnd(3);
+		snprintf(msg, sizeof(msg), "m%u", rnd(5));
+		for (r = 0; r < rules; r++) {
+			const char *id = stream_rules[rnd(ARRAY_SIZE(stream_rules))];
+			const struct rule *ru = rules_find(rs, id);
+			bool untimed = src_i == 2 || (src_i == 0 && line[0] < 12);
+
+			sqlite3_reset(s);
+			sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 2, rules_sev_name(ru->severity), -1,
+					  SQLITE_STATIC);
+			/* rows of one time stored out of order now and then */
+			if (untimed)
+				sqlite3_bind_null(s, 3);
+			else
+				sqlite3_bind_int64(s, 3, rnd(8) == 0 ?
+						   t - rnd(3) : t);
+			sqlite3_bind_int(s, 4, (int)src_i + 1);
+			sqlite3_bind_int64(s, 5, (int64_t)line[src_i]);
+			sqlite3_bind_text(s, 6, msg, -1, SQLITE_STATIC);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				return sqlite3_finalize(s), -1;
+		}
+	}
+	sqlite3_finalize(s);
+	return exec(db, "COMMIT");
+}
+
+static void test_detect_stream(void)
+{
+	char path[] = "/tmp/t_incidents.XXXXXX";
+	char db[64];
+	struct store *st = NULL;
+	unsigned round;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0, "temporary name");
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path);
+	snprintf(db, sizeof(db), "%s.db", path);
+	CHECK(store_open(&st, db) == 0, "store_open %s", db);
+	if (st == NULL)
+		return;
+	for (round = 0; round < 40; round++) {
+		int64_t gap = round % 4 == 3 ? 60 * 1000 :
+			      INCIDENTS_GAP_DEFAULT_MS;
+		struct incident_list l;
+		size_t nref = 0, ngot = 0;
+		char *want, *got;
+		bool ok;
+
+		rnd_state = round + 1;
+		if (fill_random(store_db(st), 50 + 40 * round) < 0) {
+			CHECK(0, "round %u: filling the database", round);
+			break;
+		}
+		want = reference(store_db(st), gap, &nref);
+		ok = incidents_detect(st, rs, gap, &l) == 0;
+		got = stored(store_db(st), &ngot);
+		CHECK(ok && l.n == nref && ngot == nref &&
+		      strcmp(got, want) == 0,
+		      "round %u: %zu incidents streamed as in memory", round,
+		      nref);
+		if (strcmp(got, want) != 0)
+			printf("#   got:  %s\n#   want: %s\n", got, want);
+		incident_list_release(&l);
+		free(want);
+		free(got);
+	}
+	store_close(st);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s.db-wal", path);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s.db-shm", path);
+	unlink(db);
+}
+
 int main(void)
 {
 	rs = rules_new();
@@ -429,6 +712,7 @@ int main(void)
 	test_markdown();
 	test_durations();
 	test_detect_keeps_foreign_keys();
+	test_detect_stream();
 	rules_free(rs);
 	return unit_done();
 }
