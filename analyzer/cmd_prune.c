@@ -6,6 +6,7 @@
 #include "common.h"
 #include "cmd.h"
 #include "diag.h"
+#include "incidents.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -145,6 +146,12 @@ int cmd_prune(int argc, char **argv)
 		printf("%s %s %s\n", dry ? "would delete" : "deleted",
 		       cmd_thousands((uint64_t)n, n1, sizeof(n1)),
 		       steps[i].what);
+	}
+	/* Events are gone: the next detection reads all that is left. */
+	if (!dry && status == EXIT_OK && incidents_forget(db) < 0) {
+		error("%s: cannot prune incidents: %s", db_path,
+		      sqlite3_errmsg(db));
+		status = EXIT_RUNTIME;
 	}
 	if (!dry) {
 		if (status != EXIT_OK) {

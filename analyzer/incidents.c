@@ -527,16 +527,18 @@ static void intern_release(struct intern *in)
 #define SEGMENT_FILTER "(severity <> 'info' OR rule_id IN " \
 		       "('deploy.started', 'deploy.failed', 'deploy.rollback'))"
 
+/* From time ?1 on (detect_window); events without any time always. */
 static const char *const stream_sql[2] = {
 	"SELECT id, rule_id, severity, ts, source_id, line_no FROM events "
-	"WHERE ts IS NOT NULL AND " SEGMENT_FILTER " ORDER BY ts",
+	"WHERE ts >= ?1 AND " SEGMENT_FILTER " ORDER BY ts",
 	"WITH f(sid, fts) AS MATERIALIZED (SELECT d.source_id, (SELECT x.ts "
 	"FROM events x WHERE x.source_id = d.source_id AND x.ts IS NOT NULL "
 	"ORDER BY x.line_no LIMIT 1) FROM (SELECT DISTINCT source_id FROM "
 	"events WHERE ts IS NULL) d) "
 	"SELECT id, rule_id, severity, (SELECT fts FROM f WHERE sid = "
 	"source_id) AS ets, source_id, line_no FROM events WHERE ts IS NULL "
-	"AND " SEGMENT_FILTER " ORDER BY ets IS NULL, ets, source_id, line_no",
+	"AND " SEGMENT_FILTER " AND (ets IS NULL OR ets >= ?1) "
+	"ORDER BY ets IS NULL, ets, source_id, line_no",
 };
 
 /* One of the two queries, a group of rows at a time. */
@@ -1035,6 +1037,9 @@ static void idset_add(struct idset *s, const char *id)
 	}
 }
 
+static int load_list(sqlite3 *db, const char *db_path, const char *sql,
+		     int64_t p1, struct incident_list *out);
+
 /* Detection as it goes: the incident being built and what is written. */
 struct detect {
 	sqlite3 *db;
@@ -1275,12 +1280,262 @@ static int detect_run(struct detect *d, struct ev_stream *es,
 	return rc < 0 ? rc : delete_stale(d);
 }
 
+/*
+ * Detecting again over a database that grew. The incidents stored were
+ * detected over the events up to meta 'incidents_max_id', with the gap
+ * and rules meta 'incidents_basis' names. Segmentation reads events in
+ * order, and the first event of an incident starts it whatever came
+ * before: reading from there gives the same incidents from there on. So
+ * detection starts at t0, the start of the last stored incident before
+ * lo, the earliest time at which an event that can change anything
+ * sits, and keeps the incidents that start before t0 as they are
+ * stored (detect_window). What can change something:
+ *   - a new symptom, closer or opener, at its time;
+ *   - a new trigger marker, at its time: it may become the trigger of an
+ *     incident up to a day later, which starts after it;
+ *   - a new event in a source that has events without a time of their
+ *     own (its head, or all of it until now): those sit at the first
+ *     time of the source, which the new event may have given it.
+ * Events with no time at all (sources without times) are always read
+ * again: they are few, and new lines of such a source join its last
+ * incident. A nightly run then reads what it added and the incident it
+ * continues, not the whole database. 'prune' removes the basis, and a
+ * database without one (or another gap, other rules, a later version
+ * of this code) is detected over everything.
+ */
+#define DETECT_VERSION 1
+
+#ifdef LOGTRIAGE_TESTING
+int64_t incidents_test_t0;
+#endif
+
+static uint64_t basis_mix(uint64_t h, const char *s)
+{
+	s = s ? s : "";
+	return (h ^ fnv1a64(s, strlen(s) + 1)) * UINT64_C(1099511628211);
+}
+
+/* "v1 gap=900000 rules=<hash of every rule's id, title and causes>" */
+static void basis_text(const struct rules *rs, int64_t gap_ms, char *out,
+		       size_t n)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	size_t i, k;
+
+	for (i = 0; rs && i < rules_count(rs); i++) {
+		const struct rule *r = rules_at(rs, i);
+
+		h = basis_mix(h, r->id);
+		h = basis_mix(h, r->title);
+		for (k = 0; k < r->causes.n; k++)
+			h = basis_mix(h, r->causes.v[k]);
+		h = basis_mix(h, "\n");
+	}
+	snprintf(out, n, "v%d gap=%lld rules=%016llx", DETECT_VERSION,
+		 (long long)gap_ms, (unsigned long long)h);
+}
+
+/* One integer from sql (?1, ?2 bound); *has false when NULL or no row. */
+static int query_int(sqlite3 *db, const char *sql, int64_t p1, int64_t p2,
+		     int64_t *v, bool *has)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*has = false;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, p1);
+	sqlite3_bind_int64(s, 2, p2);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*v = sqlite3_column_int64(s, 0);
+		*has = true;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The events after max_id, as far as detection is concerned. */
+#define NEW_FILTER "(" SEGMENT_FILTER " OR " TRIGGER_IN ")"
+
+/*
+ * Where detection over a database whose incidents were detected up to
+ * event max_id must start (see above): *t0, INT64_MAX when no timed
+ * incident can change. Return 0 or -1.
+ */
+static int detect_window(sqlite3 *db, int64_t max_id, int64_t *t0)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t lo = INT64_MAX, v, start = 0;
+	bool has, have_start = false;
+	int rc;
+
+	/* "+ts", "ts + 0": the new rows by id, not the time index */
+	if (query_int(db, "SELECT min(ts + 0) FROM events WHERE id > ?1 AND "
+		      "+ts IS NOT NULL AND " NEW_FILTER, max_id, 0, &v,
+		      &has) < 0)
+		return -1;
+	if (has)
+		lo = v;
+	/* Sources with events that take their first time, and grew. */
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT source_id FROM events "
+			       "WHERE ts IS NULL AND " SEGMENT_FILTER, -1, &s,
+			       NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t src = sqlite3_column_int64(s, 0), first;
+		bool timed, grew;
+
+		if (source_first_ts(db, src, &first, &timed) < 0 ||
+		    query_int(db, "SELECT 1 FROM events WHERE id > ?1 AND "
+			      "+source_id = ?2 LIMIT 1", max_id, src, &v,
+			      &grew) < 0) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		if (timed && grew && first < lo)
+			lo = first;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	/*
+	 * Start at the first event of a stored incident before lo: a
+	 * segment's first event starts it whatever came before. Events of
+	 * the same millisecond that sort before it must not belong to the
+	 * incident before (whose end is then earlier); with no incident
+	 * before lo, nothing before lo belongs to any.
+	 */
+	*t0 = lo;
+	if (lo == INT64_MAX)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT start_ts, end_ts FROM incidents "
+			       "WHERE start_ts < ?1 ORDER BY start_ts DESC",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, lo);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t st = sqlite3_column_int64(s, 0);
+		int64_t end = sqlite3_column_int64(s, 1);
+
+		if (have_start && end < start)
+			break;
+		start = st;
+		have_start = true;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (have_start)
+		*t0 = start;
+	return 0;
+}
+
+/* The basis and the last event id the stored incidents were found with. */
+static int read_basis(sqlite3 *db, char *basis, size_t n, int64_t *max_id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	basis[0] = '\0';
+	*max_id = -1;
+	if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta WHERE key IN "
+			       "('incidents_basis', 'incidents_max_id')", -1,
+			       &s, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(s, 0);
+		const char *v = (const char *)sqlite3_column_text(s, 1);
+
+		if (k == NULL || v == NULL)
+			continue;
+		if (strcmp(k, "incidents_basis") == 0)
+			snprintf(basis, n, "%s", v);
+		else
+			*max_id = strtoll(v, NULL, 10);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int write_basis(sqlite3 *db, const char *basis, int64_t max_id)
+{
+	sqlite3_stmt *s;
+	char id[32];
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", (long long)max_id);
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) "
+			       "VALUES ('incidents_basis', ?1), "
+			       "('incidents_max_id', ?2)", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, basis, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int incidents_forget(sqlite3 *db)
+{
+	return sqlite3_exec(db, "DELETE FROM meta WHERE key IN "
+			    "('incidents_basis', 'incidents_max_id')", NULL,
+			    NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * Where this detection starts: *t0 (INT64_MIN: everything), with the
+ * incidents before it counted and their ids in d->ids (and in d->out).
+ */
+static int detect_start(struct detect *d, const char *basis, int64_t max_id,
+			int64_t *t0)
+{
+	char old[96];
+	int64_t old_max;
+	sqlite3_stmt *s;
+	int rc;
+
+	*t0 = INT64_MIN;
+	if (read_basis(d->db, old, sizeof(old), &old_max) < 0)
+		return sql_fail(d->db, d->path, "cannot read meta");
+	if (strcmp(old, basis) != 0 || old_max < 0 || old_max > max_id)
+		return 0;
+	if (detect_window(d->db, old_max, t0) < 0)
+		return sql_fail(d->db, d->path, "cannot read events");
+	if (sqlite3_prepare_v2(d->db, "SELECT id FROM incidents WHERE "
+			       "start_ts < ?1", -1, &s, NULL) != SQLITE_OK)
+		return sql_fail(d->db, d->path, "cannot read incidents");
+	sqlite3_bind_int64(s, 1, *t0);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+
+		idset_add(&d->ids, id ? id : "");
+		d->found++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(d->db, d->path, "cannot read incidents");
+	if (d->out && load_list(d->db, d->path, "SELECT id, start_ts, end_ts, "
+				"severity, root_rule, title, details, "
+				"json_extract(details, '$.events') FROM "
+				"incidents WHERE start_ts < ?1", *t0,
+				d->out) < 0)
+		return STORE_ERR;
+	d->capout = d->out ? d->out->n : 0;
+	return 0;
+}
+
 int incidents_detect(struct store *st, const struct rules *rs,
 		     int64_t gap_ms, struct incident_list *out)
 {
 	struct detect d;
 	struct ev_stream es[2];
 	struct intern names = { NULL, 0 };
+	char basis[96];
+	int64_t max_id = 0, t0;
+	bool has_max = false;
 	size_t i;
 	int rc;
 
@@ -1310,15 +1565,28 @@ int incidents_detect(struct store *st, const struct rules *rs,
 		store_foreign_keys(st, true);
 		return rc;
 	}
+	basis_text(rs, gap_ms, basis, sizeof(basis));
 	rc = detect_prepare(&d);
+	if (rc == 0 && query_int(d.db, "SELECT max(id) FROM events", 0, 0,
+				 &max_id, &has_max) < 0)
+		rc = sql_fail(d.db, d.path, "cannot read events");
+	if (rc == 0)
+		rc = detect_start(&d, basis, has_max ? max_id : 0, &t0);
+#ifdef LOGTRIAGE_TESTING
+	incidents_test_t0 = t0;
+#endif
 	for (i = 0; rc == 0 && i < 2; i++) {
 		es[i].by_line = i == 1;
 		if (sqlite3_prepare_v2(d.db, stream_sql[i], -1, &es[i].s,
 				       NULL) != SQLITE_OK)
 			rc = sql_fail(d.db, d.path, "cannot read events");
+		else
+			sqlite3_bind_int64(es[i].s, 1, t0);
 	}
 	if (rc == 0)
 		rc = detect_run(&d, es, &names);
+	if (rc == 0 && write_basis(d.db, basis, has_max ? max_id : 0) < 0)
+		rc = sql_fail(d.db, d.path, "cannot store incident");
 	for (i = 0; i < 2; i++)
 		stream_release(&es[i]);
 	sqlite3_finalize(d.stored);
@@ -1344,23 +1612,22 @@ int incidents_detect(struct store *st, const struct rules *rs,
 	return rc;
 }
 
-int incidents_load(sqlite3 *db, const char *db_path, struct incident_list *out)
+/*
+ * Append the incidents sql selects (id, start_ts, end_ts, severity,
+ * root_rule, title, details, events; ?1 bound to p1) to out.
+ */
+static int load_list(sqlite3 *db, const char *db_path, const char *sql,
+		     int64_t p1, struct incident_list *out)
 {
 	sqlite3_stmt *s;
-	size_t cap = 0;
+	size_t cap = out->n;
 	int rc;
 
-	out->v = NULL;
-	out->n = 0;
-	if (sqlite3_prepare_v2(db,
-		"SELECT i.id, i.start_ts, i.end_ts, i.severity, i.root_rule, "
-		"i.title, i.details, (SELECT count(*) FROM incident_events e "
-		"WHERE e.incident_id = i.id) FROM incidents i "
-		"ORDER BY i.start_ts IS NULL, i.start_ts, i.id", -1, &s,
-		NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
 		sql_fail(db, db_path, "cannot read incidents");
 		return -1;
 	}
+	sqlite3_bind_int64(s, 1, p1);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct incident_summary *sum;
 		const char *t;
@@ -1395,4 +1662,15 @@ int incidents_load(sqlite3 *db, const char *db_path, struct incident_list *out)
 		return -1;
 	}
 	return 0;
+}
+
+int incidents_load(sqlite3 *db, const char *db_path, struct incident_list *out)
+{
+	out->v = NULL;
+	out->n = 0;
+	return load_list(db, db_path,
+		"SELECT i.id, i.start_ts, i.end_ts, i.severity, i.root_rule, "
+		"i.title, i.details, (SELECT count(*) FROM incident_events e "
+		"WHERE e.incident_id = i.id) FROM incidents i "
+		"ORDER BY i.start_ts IS NULL, i.start_ts, i.id", 0, out);
 }

@@ -243,12 +243,28 @@ void incident_list_release(struct incident_list *l);
  * in place, its event links rewritten; incidents that no longer exist
  * (the events now segment differently) are deleted. When out is not
  * NULL it gets the incidents, sorted by start (untimed last), then id.
+ * The events are read as a stream, and after a detection with the same
+ * gap and rules only from the incident the events added since then
+ * continue (incidents.c, "Detecting again"): the result is the same.
  * Return 0 or a store_err (printed).
  */
 int incidents_detect(struct store *st,
 		     const struct rules *rs,	/* for 'causes' and titles */
 		     int64_t gap_ms,		/* quiet time that ends one */
 		     struct incident_list *out); /* OUT, or NULL */
+
+#ifdef LOGTRIAGE_TESTING
+/* Test hook, for tests/unit/t_incidents.c only: where the last
+ * incidents_detect() started reading timed events (INT64_MIN: all). */
+extern int64_t incidents_test_t0;
+#endif
+
+/*
+ * Make the next incidents_detect() read every stored event again, not
+ * only what was added since the last (after events were deleted).
+ * Return 0 or -1 (SQLite's error on db).
+ */
+int incidents_forget(struct sqlite3 *db);
 
 /*
  * Read the stored incidents, sorted by start (untimed last), then id.

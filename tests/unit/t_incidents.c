@@ -600,6 +600,7 @@ static int fill_random(sqlite3 *db, unsigned n)
 
 	if (exec(db, "BEGIN; DELETE FROM incident_events; DELETE FROM "
 		 "incidents; DELETE FROM events; DELETE FROM sources") < 0 ||
+	    incidents_forget(db) < 0 ||
 	    sqlite3_prepare_v2(db, src_sql, -1, &src, NULL) != SQLITE_OK)
 		return -1;
 	for (k = 1; k <= 3; k++) {
@@ -699,6 +700,275 @@ static void test_detect_stream(void)
 	unlink(db);
 }
 
+/*
+ * Detecting again after more events were stored reads only from the
+ * incident they continue (incidents.c, "Detecting again"). Store random
+ * events in batches as runs would: later lines of the same sources,
+ * a source without times growing, a source whose untimed head gets its
+ * first time later, and a source backfilled with older times (trigger
+ * markers among them). After each batch, detection must give what the
+ * in-memory reference gives over everything, and a detection over
+ * everything (incidents_forget first) must find the same rows.
+ */
+static const char *const batch_rules[] = {
+	"db.connection_refused", "health.check_failed", "perf.slow_query",
+	"deploy.started", "deploy.failed", "deploy.rollback",
+	"deploy.succeeded", "db.migration", "health.check_passed",
+};
+
+struct batch_state {
+	uint64_t line[4];
+	int64_t t, t_back;
+};
+
+static int add_batch(sqlite3 *db, struct batch_state *bs, unsigned n,
+		     bool backfill)
+{
+	sqlite3_stmt *s;
+	unsigned i, r;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO events(rule_id, "
+			       "severity, ts, source_id, line_no, "
+			       "byte_offset, message) VALUES (?1, ?2, ?3, ?4, "
+			       "?5, 0, 'm')", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned src = backfill ? 3 : rnd(3);
+		int64_t *t = backfill ? &bs->t_back : &bs->t;
+		unsigned rules = 1 + (rnd(4) == 0);
+
+		*t += rnd(4) == 0 ? (int64_t)rnd(20 * 60) * 1000 : rnd(3);
+		bs->line[src] += 1 + rnd(3);
+		for (r = 0; r < rules; r++) {
+			const char *id = batch_rules[rnd(ARRAY_SIZE(batch_rules))];
+			const struct rule *ru = rules_find(rs, id);
+			bool untimed = src == 2 || (src == 0 && bs->line[0] < 40);
+
+			sqlite3_reset(s);
+			sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 2, rules_sev_name(ru->severity), -1,
+					  SQLITE_STATIC);
+			if (untimed)
+				sqlite3_bind_null(s, 3);
+			else
+				sqlite3_bind_int64(s, 3, *t);
+			sqlite3_bind_int(s, 4, (int)src + 1);
+			sqlite3_bind_int64(s, 5, (int64_t)bs->line[src]);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				return sqlite3_finalize(s), -1;
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* Every column of every incident, and the incidents as listed. */
+static char *incidents_dump(sqlite3 *db, const struct incident_list *l)
+{
+	sqlite3_stmt *s;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	if (sqlite3_prepare_v2(db, "SELECT id, start_ts, end_ts, severity, "
+			       "root_rule, title, details FROM incidents "
+			       "ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+		return buf_adds(&b, "prepare failed"), buf_detach(&b, NULL);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int c;
+
+		for (c = 0; c < 7; c++)
+			buf_addf(&b, "%s|", sqlite3_column_text(s, c) ?
+				 (const char *)sqlite3_column_text(s, c) : "-");
+		buf_adds(&b, "\n");
+	}
+	sqlite3_finalize(s);
+	for (i = 0; i < l->n; i++)
+		buf_addf(&b, "%s %llu %s\n", l->v[i].id,
+			 (unsigned long long)l->v[i].events, l->v[i].details);
+	return buf_detach(&b, NULL);
+}
+
+static void test_detect_again(void)
+{
+	char path[] = "/tmp/t_incidents.XXXXXX";
+	char db[64];
+	struct store *st = NULL;
+	unsigned round, batch;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0, "temporary name");
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path);
+	snprintf(db, sizeof(db), "%s.db", path);
+	CHECK(store_open(&st, db) == 0, "store_open %s", db);
+	if (st == NULL)
+		return;
+	for (round = 0; round < 12; round++) {
+		sqlite3 *h = store_db(st);
+		struct batch_state bs;
+		bool ok = true;
+		unsigned bad = 0, partial = 0;
+
+		rnd_state = 1000 + round;
+		memset(&bs, 0, sizeof(bs));
+		bs.t = INT64_C(1771927200000);
+		bs.t_back = bs.t - INT64_C(6) * 3600 * 1000;
+		if (fill_random(h, 0) < 0 ||
+		    exec(h, "INSERT INTO sources(id, name, identity, head_len, "
+			 "head_hash, first_analyzed, last_analyzed) VALUES "
+			 "(4, 'src', 4, 0, '', 0, 0)") < 0) {
+			CHECK(0, "round %u: filling the database", round);
+			break;
+		}
+		for (batch = 0; batch < 8 && ok; batch++) {
+			struct incident_list l, full;
+			size_t nref = 0, ngot = 0;
+			char *want, *got, *inc, *again;
+
+			ok = add_batch(h, &bs, 20 + rnd(60),
+				       batch % 3 == 2) == 0;
+			want = reference(h, INCIDENTS_GAP_DEFAULT_MS, &nref);
+			ok = ok && incidents_detect(st, rs,
+				INCIDENTS_GAP_DEFAULT_MS, &l) == 0;
+			if (batch > 0 && incidents_test_t0 > INT64_MIN)
+				partial++;
+			got = stored(h, &ngot);
+			inc = incidents_dump(h, &l);
+			ok = ok && incidents_forget(h) == 0 &&
+			     incidents_detect(st, rs, INCIDENTS_GAP_DEFAULT_MS,
+					      &full) == 0;
+			again = incidents_dump(h, &full);
+			if (!ok || strcmp(got, want) != 0 ||
+			    strcmp(inc, again) != 0) {
+				if (bad++ == 0)
+					printf("#   batch %u:\n#   got:  %s\n"
+					       "#   want: %s\n#   detected:\n%s"
+					       "#   over everything:\n%s", batch,
+					       got, want, inc, again);
+			}
+			ok = ok && bad == 0;
+			incident_list_release(&l);
+			incident_list_release(&full);
+			free(want);
+			free(got);
+			free(inc);
+			free(again);
+		}
+		CHECK(ok && bad == 0, "round %u: detected again after each of "
+		      "8 batches as over everything", round);
+		CHECK(partial > 0, "round %u: %u of 7 detections again read "
+		      "from an incident on, not everything", round, partial);
+	}
+	store_close(st);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s.db-wal", path);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s.db-shm", path);
+	unlink(db);
+}
+
+/* Two stored states: the incidents after detecting again over the
+ * second must be those of a detection over everything. */
+static void again_case(struct store *st, const char *first,
+		       const char *then, const char *what)
+{
+	sqlite3 *h = store_db(st);
+	struct incident_list l, full;
+	char *inc, *again;
+	bool ok;
+
+	ok = exec(h, "DELETE FROM incident_events; DELETE FROM incidents; "
+		  "DELETE FROM events; DELETE FROM sources; "
+		  "INSERT INTO sources(id, name, identity, head_len, head_hash, "
+		  "first_analyzed, last_analyzed) VALUES (1, 'a', 'a', 0, '', "
+		  "0, 0), (2, 'b', 'b', 0, '', 0, 0)") == 0 &&
+	     incidents_forget(h) == 0 && exec(h, first) == 0 &&
+	     incidents_detect(st, rs, INCIDENTS_GAP_DEFAULT_MS, &l) == 0;
+	incident_list_release(&l);
+	ok = ok && exec(h, then) == 0 &&
+	     incidents_detect(st, rs, INCIDENTS_GAP_DEFAULT_MS, &l) == 0;
+	CHECK(ok && incidents_test_t0 > INT64_MIN,
+	      "%s: detected again from an incident on", what);
+	inc = incidents_dump(h, &l);
+	ok = incidents_forget(h) == 0 &&
+	     incidents_detect(st, rs, INCIDENTS_GAP_DEFAULT_MS, &full) == 0;
+	again = incidents_dump(h, &full);
+	CHECK(ok, "%s: detected over everything", what);
+	CHECK_STR(inc, again, "%s: the same incidents", what);
+	incident_list_release(&l);
+	incident_list_release(&full);
+	free(inc);
+	free(again);
+}
+
+#define EV "INSERT INTO events(rule_id, severity, ts, source_id, line_no, " \
+	   "byte_offset, message) VALUES "
+
+static void test_detect_again_cases(void)
+{
+	char path[] = "/tmp/t_incidents.XXXXXX";
+	char db[64];
+	struct store *st = NULL;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0, "temporary name");
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path);
+	snprintf(db, sizeof(db), "%s.db", path);
+	CHECK(store_open(&st, db) == 0, "store_open %s", db);
+	if (st == NULL)
+		return;
+	/* A deploy stored later, an hour before an incident: its trigger. */
+	again_case(st,
+		   EV "('db.connection_refused', 'critical', 1771927200000, 1, "
+		   "10, 0, 'refused')",
+		   EV "('deploy.succeeded', 'info', 1771923600000, 2, 3, 0, "
+		   "'deployed')",
+		   "a backfilled trigger marker");
+	/* A source without times gets one: its head moves there. */
+	again_case(st,
+		   EV "('db.connection_refused', 'critical', 1771927200000, 1, "
+		   "10, 0, 'refused'), ('health.check_failed', 'critical', "
+		   "NULL, 2, 1, 0, 'failed')",
+		   EV "('health.check_passed', 'info', 1771927260000, 2, 9, 0, "
+		   "'passed')",
+		   "an untimed head that gets a time");
+	/* A symptom within the gap of the last incident continues it. */
+	again_case(st,
+		   EV "('db.connection_refused', 'critical', 1771927200000, 1, "
+		   "10, 0, 'refused'), ('db.connection_refused', 'critical', "
+		   "1771927500000, 1, 11, 0, 'refused')",
+		   EV "('health.check_failed', 'critical', 1771928100000, 1, "
+		   "12, 0, 'failed')",
+		   "a symptom that continues the last incident");
+	/*
+	 * An incident closed in the millisecond the next one starts in:
+	 * reading from the second's start would make the first's last
+	 * events an incident of their own.
+	 */
+	again_case(st,
+		   EV "('db.connection_refused', 'critical', 1771927200000, 1, "
+		   "1, 0, 'refused'), ('db.connection_refused', 'critical', "
+		   "1771927500000, 1, 2, 0, 'refused'), ('deploy.failed', "
+		   "'info', 1771927500000, 1, 3, 0, 'failed'), "
+		   "('health.check_failed', 'critical', 1771927500000, 2, 1, 0, "
+		   "'failed')",
+		   EV "('health.check_failed', 'critical', 1771927560000, 2, 2, "
+		   "0, 'failed')",
+		   "an incident closed in the millisecond the next starts");
+	store_close(st);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s.db-wal", path);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s.db-shm", path);
+	unlink(db);
+}
+
 int main(void)
 {
 	rs = rules_new();
@@ -713,6 +983,8 @@ int main(void)
 	test_durations();
 	test_detect_keeps_foreign_keys();
 	test_detect_stream();
+	test_detect_again();
+	test_detect_again_cases();
 	rules_free(rs);
 	return unit_done();
 }
