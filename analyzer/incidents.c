@@ -895,6 +895,7 @@ static int describe(sqlite3 *db, const struct rules *rs, int64_t gap_ms,
 		sum->root_rule = xstrdup(nodes[cause.root].rule_id);
 	sum->title = make_title(rs, nodes, &cause, &ev[0].pos);
 	if (incidents_find_trigger(db, &ev[0].pos, &trig) < 0) {
+		incident_marker_release(&trig);
 		incident_cause_release(&cause);
 		free(nodes);
 		return -1;
@@ -1282,8 +1283,8 @@ static int detect_run(struct detect *d, struct ev_stream *es,
 
 /*
  * Detecting again over a database that grew. The incidents stored were
- * detected over the events up to meta 'incidents_max_id', with the gap
- * and rules meta 'incidents_basis' names. Segmentation reads events in
+ * detected over the events 'incidents_min_id' to 'incidents_max_id' (in
+ * meta), with the gap and rules 'incidents_basis' names. Segmentation reads events in
  * order, and the first event of an incident starts it whatever came
  * before: reading from there gives the same incidents from there on. So
  * detection starts at t0, the start of the last stored incident before
@@ -1301,7 +1302,8 @@ static int detect_run(struct detect *d, struct ev_stream *es,
  * incident. A nightly run then reads what it added and the incident it
  * continues, not the whole database. 'prune' removes the basis, and a
  * database without one (or another gap, other rules, a later version
- * of this code) is detected over everything.
+ * of this code, or the first or last event of then deleted) is detected
+ * over everything.
  */
 #define DETECT_VERSION 1
 
@@ -1360,11 +1362,43 @@ static int query_int(sqlite3 *db, const char *sql, int64_t p1, int64_t p2,
 #define NEW_FILTER "(" SEGMENT_FILTER " OR " TRIGGER_IN ")"
 
 /*
+ * Whether the events of source src without a time of their own moved,
+ * or new ones came: they sit at the source's first time (first), which
+ * the new events (after max_id) may have given it. Return 0 or -1.
+ */
+static int heads_moved(sqlite3 *db, int64_t src, int64_t max_id,
+		       int64_t first, bool *moved)
+{
+	int64_t v;
+	bool has;
+
+	*moved = false;
+	if (query_int(db, "SELECT 1 FROM events WHERE ts IS NULL AND "
+		      "+source_id = ?1 AND " SEGMENT_FILTER " LIMIT 1", src, 0,
+		      &v, &has) < 0)
+		return -1;
+	if (!has)
+		return 0;
+	if (query_int(db, "SELECT 1 FROM events WHERE id > ?1 AND "
+		      "+source_id = ?2 AND +ts IS NULL AND " SEGMENT_FILTER
+		      " LIMIT 1", max_id, src, &v, moved) < 0)
+		return -1;
+	if (*moved)
+		return 0;
+	if (query_int(db, "SELECT ts FROM events WHERE source_id = ?1 AND "
+		      "ts IS NOT NULL AND id <= ?2 ORDER BY line_no LIMIT 1",
+		      src, max_id, &v, &has) < 0)
+		return -1;
+	*moved = !has || v != first;
+	return 0;
+}
+
+/*
  * Where detection over a database whose incidents were detected up to
  * event max_id must start (see above): *t0, INT64_MAX when no timed
- * incident can change. Return 0 or -1.
+ * incident can change. Return 0 or a store_err (printed).
  */
-static int detect_window(sqlite3 *db, int64_t max_id, int64_t *t0)
+static int detect_window(struct detect *d, int64_t max_id, int64_t *t0)
 {
 	sqlite3_stmt *s = NULL;
 	int64_t lo = INT64_MAX, v, start = 0;
@@ -1372,34 +1406,37 @@ static int detect_window(sqlite3 *db, int64_t max_id, int64_t *t0)
 	int rc;
 
 	/* "+ts", "ts + 0": the new rows by id, not the time index */
-	if (query_int(db, "SELECT min(ts + 0) FROM events WHERE id > ?1 AND "
-		      "+ts IS NOT NULL AND " NEW_FILTER, max_id, 0, &v,
+	if (query_int(d->db, "SELECT min(ts + 0) FROM events WHERE id > ?1 "
+		      "AND +ts IS NOT NULL AND " NEW_FILTER, max_id, 0, &v,
 		      &has) < 0)
-		return -1;
+		return sql_fail(d->db, d->path, "cannot read events");
 	if (has)
 		lo = v;
-	/* Sources with events that take their first time, and grew. */
-	if (sqlite3_prepare_v2(db, "SELECT DISTINCT source_id FROM events "
-			       "WHERE ts IS NULL AND " SEGMENT_FILTER, -1, &s,
-			       NULL) != SQLITE_OK)
-		return -1;
+	/* The sources the new events are in: did their heads move? */
+	if (sqlite3_prepare_v2(d->db, "SELECT DISTINCT source_id FROM events "
+			       "WHERE id > ?1", -1, &s, NULL) != SQLITE_OK)
+		return sql_fail(d->db, d->path, "cannot read events");
+	sqlite3_bind_int64(s, 1, max_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t src = sqlite3_column_int64(s, 0), first;
-		bool timed, grew;
+		bool timed, moved;
 
-		if (source_first_ts(db, src, &first, &timed) < 0 ||
-		    query_int(db, "SELECT 1 FROM events WHERE id > ?1 AND "
-			      "+source_id = ?2 LIMIT 1", max_id, src, &v,
-			      &grew) < 0) {
-			rc = SQLITE_ERROR;
-			break;
+		if (source_first_ts(d->db, src, &first, &timed) < 0 ||
+		    (timed && heads_moved(d->db, src, max_id, first,
+					  &moved) < 0)) {
+			rc = sql_fail(d->db, d->path, "cannot read events");
+			sqlite3_finalize(s);
+			return rc;
 		}
-		if (timed && grew && first < lo)
+		if (timed && moved && first < lo)
 			lo = first;
 	}
+	if (rc != SQLITE_DONE) {
+		rc = sql_fail(d->db, d->path, "cannot read events");
+		sqlite3_finalize(s);
+		return rc;
+	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return -1;
 	/*
 	 * Start at the first event of a stored incident before lo: a
 	 * segment's first event starts it whatever came before. Events of
@@ -1410,10 +1447,10 @@ static int detect_window(sqlite3 *db, int64_t max_id, int64_t *t0)
 	*t0 = lo;
 	if (lo == INT64_MAX)
 		return 0;
-	if (sqlite3_prepare_v2(db, "SELECT start_ts, end_ts FROM incidents "
+	if (sqlite3_prepare_v2(d->db, "SELECT start_ts, end_ts FROM incidents "
 			       "WHERE start_ts < ?1 ORDER BY start_ts DESC",
 			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+		return sql_fail(d->db, d->path, "cannot read incidents");
 	sqlite3_bind_int64(s, 1, lo);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t st = sqlite3_column_int64(s, 0);
@@ -1424,25 +1461,32 @@ static int detect_window(sqlite3 *db, int64_t max_id, int64_t *t0)
 		start = st;
 		have_start = true;
 	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = sql_fail(d->db, d->path, "cannot read incidents");
+		sqlite3_finalize(s);
+		return rc;
+	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return -1;
 	if (have_start)
 		*t0 = start;
 	return 0;
 }
 
-/* The basis and the last event id the stored incidents were found with. */
-static int read_basis(sqlite3 *db, char *basis, size_t n, int64_t *max_id)
+/*
+ * The basis the stored incidents were found with, and the first and last
+ * event id then (-1 when not recorded).
+ */
+static int read_basis(sqlite3 *db, char *basis, size_t n, int64_t ids[2])
 {
 	sqlite3_stmt *s;
 	int rc;
 
 	basis[0] = '\0';
-	*max_id = -1;
+	ids[0] = ids[1] = -1;
 	if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta WHERE key IN "
-			       "('incidents_basis', 'incidents_max_id')", -1,
-			       &s, NULL) != SQLITE_OK)
+			       "('incidents_basis', 'incidents_min_id', "
+			       "'incidents_max_id')", -1, &s,
+			       NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(s, 0);
@@ -1453,26 +1497,27 @@ static int read_basis(sqlite3 *db, char *basis, size_t n, int64_t *max_id)
 		if (strcmp(k, "incidents_basis") == 0)
 			snprintf(basis, n, "%s", v);
 		else
-			*max_id = strtoll(v, NULL, 10);
+			ids[strcmp(k, "incidents_max_id") == 0] =
+				strtoll(v, NULL, 10);
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int write_basis(sqlite3 *db, const char *basis, int64_t max_id)
+static int write_basis(sqlite3 *db, const char *basis, const int64_t ids[2])
 {
 	sqlite3_stmt *s;
-	char id[32];
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", (long long)max_id);
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) "
 			       "VALUES ('incidents_basis', ?1), "
-			       "('incidents_max_id', ?2)", -1, &s,
+			       "('incidents_min_id', CAST(?2 AS TEXT)), "
+			       "('incidents_max_id', CAST(?3 AS TEXT))", -1, &s,
 			       NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, basis, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, ids[0]);
+	sqlite3_bind_int64(s, 3, ids[1]);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -1481,7 +1526,8 @@ static int write_basis(sqlite3 *db, const char *basis, int64_t max_id)
 int incidents_forget(sqlite3 *db)
 {
 	return sqlite3_exec(db, "DELETE FROM meta WHERE key IN "
-			    "('incidents_basis', 'incidents_max_id')", NULL,
+			    "('incidents_basis', 'incidents_min_id', "
+			    "'incidents_max_id')", NULL,
 			    NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
@@ -1489,21 +1535,24 @@ int incidents_forget(sqlite3 *db)
  * Where this detection starts: *t0 (INT64_MIN: everything), with the
  * incidents before it counted and their ids in d->ids (and in d->out).
  */
-static int detect_start(struct detect *d, const char *basis, int64_t max_id,
-			int64_t *t0)
+static int detect_start(struct detect *d, const char *basis,
+			const int64_t ids[2], int64_t *t0)
 {
 	char old[96];
-	int64_t old_max;
+	int64_t old_ids[2];
 	sqlite3_stmt *s;
 	int rc;
 
 	*t0 = INT64_MIN;
-	if (read_basis(d->db, old, sizeof(old), &old_max) < 0)
+	if (read_basis(d->db, old, sizeof(old), old_ids) < 0)
 		return sql_fail(d->db, d->path, "cannot read meta");
-	if (strcmp(old, basis) != 0 || old_max < 0 || old_max > max_id)
+	/* Events before the last one seen were deleted: read everything. */
+	if (strcmp(old, basis) != 0 || old_ids[0] < 0 || old_ids[1] < 0 ||
+	    old_ids[0] != ids[0] || old_ids[1] > ids[1])
 		return 0;
-	if (detect_window(d->db, old_max, t0) < 0)
-		return sql_fail(d->db, d->path, "cannot read events");
+	rc = detect_window(d, old_ids[1], t0);
+	if (rc < 0)
+		return rc;
 	if (sqlite3_prepare_v2(d->db, "SELECT id FROM incidents WHERE "
 			       "start_ts < ?1", -1, &s, NULL) != SQLITE_OK)
 		return sql_fail(d->db, d->path, "cannot read incidents");
@@ -1518,9 +1567,13 @@ static int detect_start(struct detect *d, const char *basis, int64_t max_id,
 	if (rc != SQLITE_DONE)
 		return sql_fail(d->db, d->path, "cannot read incidents");
 	if (d->out && load_list(d->db, d->path, "SELECT id, start_ts, end_ts, "
-				"severity, root_rule, title, details, "
-				"json_extract(details, '$.events') FROM "
-				"incidents WHERE start_ts < ?1", *t0,
+				"severity, root_rule, title, details, CASE "
+				"WHEN json_valid(details) AND json_type("
+				"details, '$.events') = 'integer' THEN "
+				"json_extract(details, '$.events') ELSE "
+				"(SELECT count(*) FROM incident_events e WHERE "
+				"e.incident_id = i.id) END FROM incidents i "
+				"WHERE start_ts < ?1", *t0,
 				d->out) < 0)
 		return STORE_ERR;
 	d->capout = d->out ? d->out->n : 0;
@@ -1534,8 +1587,8 @@ int incidents_detect(struct store *st, const struct rules *rs,
 	struct ev_stream es[2];
 	struct intern names = { NULL, 0 };
 	char basis[96];
-	int64_t max_id = 0, t0;
-	bool has_max = false;
+	int64_t ids[2] = { 0, 0 }, t0;
+	bool has_ids = false;
 	size_t i;
 	int rc;
 
@@ -1567,11 +1620,15 @@ int incidents_detect(struct store *st, const struct rules *rs,
 	}
 	basis_text(rs, gap_ms, basis, sizeof(basis));
 	rc = detect_prepare(&d);
-	if (rc == 0 && query_int(d.db, "SELECT max(id) FROM events", 0, 0,
-				 &max_id, &has_max) < 0)
+	if (rc == 0 && (query_int(d.db, "SELECT min(id) FROM events", 0, 0,
+				  &ids[0], &has_ids) < 0 ||
+			query_int(d.db, "SELECT max(id) FROM events", 0, 0,
+				  &ids[1], &has_ids) < 0))
 		rc = sql_fail(d.db, d.path, "cannot read events");
+	if (rc == 0 && !has_ids)
+		ids[0] = ids[1] = 0;
 	if (rc == 0)
-		rc = detect_start(&d, basis, has_max ? max_id : 0, &t0);
+		rc = detect_start(&d, basis, ids, &t0);
 #ifdef LOGTRIAGE_TESTING
 	incidents_test_t0 = t0;
 #endif
@@ -1585,7 +1642,7 @@ int incidents_detect(struct store *st, const struct rules *rs,
 	}
 	if (rc == 0)
 		rc = detect_run(&d, es, &names);
-	if (rc == 0 && write_basis(d.db, basis, has_max ? max_id : 0) < 0)
+	if (rc == 0 && write_basis(d.db, basis, ids) < 0)
 		rc = sql_fail(d.db, d.path, "cannot store incident");
 	for (i = 0; i < 2; i++)
 		stream_release(&es[i]);

@@ -873,7 +873,7 @@ static void test_detect_again(void)
 /* Two stored states: the incidents after detecting again over the
  * second must be those of a detection over everything. */
 static void again_case(struct store *st, const char *first,
-		       const char *then, const char *what)
+		       const char *then, int64_t want_t0, const char *what)
 {
 	sqlite3 *h = store_db(st);
 	struct incident_list l, full;
@@ -892,6 +892,9 @@ static void again_case(struct store *st, const char *first,
 	     incidents_detect(st, rs, INCIDENTS_GAP_DEFAULT_MS, &l) == 0;
 	CHECK(ok && incidents_test_t0 > INT64_MIN,
 	      "%s: detected again from an incident on", what);
+	if (want_t0)
+		CHECK(incidents_test_t0 == want_t0, "%s: from %lld (%lld)",
+		      what, (long long)want_t0, (long long)incidents_test_t0);
 	inc = incidents_dump(h, &l);
 	ok = incidents_forget(h) == 0 &&
 	     incidents_detect(st, rs, INCIDENTS_GAP_DEFAULT_MS, &full) == 0;
@@ -929,7 +932,7 @@ static void test_detect_again_cases(void)
 		   "10, 0, 'refused')",
 		   EV "('deploy.succeeded', 'info', 1771923600000, 2, 3, 0, "
 		   "'deployed')",
-		   "a backfilled trigger marker");
+		   1771923600000, "a backfilled trigger marker");
 	/* A source without times gets one: its head moves there. */
 	again_case(st,
 		   EV "('db.connection_refused', 'critical', 1771927200000, 1, "
@@ -937,7 +940,7 @@ static void test_detect_again_cases(void)
 		   "NULL, 2, 1, 0, 'failed')",
 		   EV "('health.check_passed', 'info', 1771927260000, 2, 9, 0, "
 		   "'passed')",
-		   "an untimed head that gets a time");
+		   1771927200000, "an untimed head that gets a time");
 	/* A symptom within the gap of the last incident continues it. */
 	again_case(st,
 		   EV "('db.connection_refused', 'critical', 1771927200000, 1, "
@@ -945,6 +948,7 @@ static void test_detect_again_cases(void)
 		   "1771927500000, 1, 11, 0, 'refused')",
 		   EV "('health.check_failed', 'critical', 1771928100000, 1, "
 		   "12, 0, 'failed')",
+		   1771927200000,
 		   "a symptom that continues the last incident");
 	/*
 	 * An incident closed in the millisecond the next one starts in:
@@ -960,7 +964,46 @@ static void test_detect_again_cases(void)
 		   "'failed')",
 		   EV "('health.check_failed', 'critical', 1771927560000, 2, 2, "
 		   "0, 'failed')",
+		   1771927200000,
 		   "an incident closed in the millisecond the next starts");
+	/*
+	 * A source with an untimed head keeps its first time when it grows:
+	 * its head does not move, and detection reads from its last
+	 * incident, not from its head.
+	 */
+	again_case(st,
+		   EV "('db.connection_refused', 'critical', NULL, 1, 1, 0, "
+		   "'refused'), ('db.connection_refused', 'critical', "
+		   "1771927200000, 1, 2, 0, 'refused'), "
+		   "('db.connection_refused', 'critical', 1771930800000, 1, 3, "
+		   "0, 'refused'), ('db.connection_refused', 'critical', "
+		   "1771934400000, 1, 4, 0, 'refused')",
+		   EV "('health.check_failed', 'critical', 1771934700000, 1, 5, "
+		   "0, 'failed')",
+		   1771934400000, "a growing source with an untimed head");
+	/* ... but a new line without a time of its own sits at the head. */
+	again_case(st,
+		   EV "('db.connection_refused', 'critical', NULL, 1, 1, 0, "
+		   "'refused'), ('db.connection_refused', 'critical', "
+		   "1771927200000, 1, 2, 0, 'refused'), "
+		   "('db.connection_refused', 'critical', 1771930800000, 1, 3, "
+		   "0, 'refused')",
+		   EV "('health.check_failed', 'critical', NULL, 1, 5, 0, "
+		   "'failed')",
+		   1771927200000, "a new untimed line in a timed source");
+	/* Events deleted by hand (not by prune): everything is read again. */
+	{
+		struct incident_list l;
+		sqlite3 *h = store_db(st);
+		bool ok = exec(h, "DELETE FROM incident_events; DELETE FROM "
+			       "events WHERE id = (SELECT min(id) FROM events)") == 0 &&
+			  incidents_detect(st, rs, INCIDENTS_GAP_DEFAULT_MS,
+					   &l) == 0;
+
+		CHECK(ok && incidents_test_t0 == INT64_MIN,
+		      "the first event deleted: detected over everything");
+		incident_list_release(&l);
+	}
 	store_close(st);
 	unlink(db);
 	snprintf(db, sizeof(db), "%s.db-wal", path);
