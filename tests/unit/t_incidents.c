@@ -384,6 +384,36 @@ static int fk_on(struct store *st)
 	return v;
 }
 
+/* A new database in a temporary file: path (a mkstemp template) and db
+ * (its name) are filled in. NULL when it cannot be made (checked). */
+static struct store *temp_store(char *path, char *db, size_t n)
+{
+	struct store *st = NULL;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0, "temporary name");
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	unlink(path);
+	snprintf(db, n, "%s.db", path);
+	CHECK(store_open(&st, db) == 0, "store_open %s", db);
+	return st;
+}
+
+static void temp_store_close(struct store *st, const char *path)
+{
+	static const char *const ext[] = { ".db", ".db-wal", ".db-shm" };
+	char db[64];
+	size_t i;
+
+	store_close(st);
+	for (i = 0; i < ARRAY_SIZE(ext); i++) {
+		snprintf(db, sizeof(db), "%s%s", path, ext[i]);
+		unlink(db);
+	}
+}
+
 /* Detection writes without the checks and turns them on again. */
 static void test_detect_keeps_foreign_keys(void)
 {
@@ -391,15 +421,8 @@ static void test_detect_keeps_foreign_keys(void)
 	char db[64];
 	struct store *st = NULL;
 	struct incident_list l;
-	int fd = mkstemp(path);
 
-	CHECK(fd >= 0, "temporary name");
-	if (fd < 0)
-		return;
-	close(fd);
-	unlink(path);
-	snprintf(db, sizeof(db), "%s.db", path);
-	CHECK(store_open(&st, db) == 0, "store_open %s", db);
+	st = temp_store(path, db, sizeof(db));
 	if (st == NULL)
 		return;
 	CHECK(fk_on(st) == 1, "foreign keys on after store_open");
@@ -408,12 +431,7 @@ static void test_detect_keeps_foreign_keys(void)
 	CHECK(l.n == 0, "no incidents (%zu)", l.n);
 	incident_list_release(&l);
 	CHECK(fk_on(st) == 1, "foreign keys on after detection");
-	store_close(st);
-	unlink(db);
-	snprintf(db, sizeof(db), "%s.db-wal", path);
-	unlink(db);
-	snprintf(db, sizeof(db), "%s.db-shm", path);
-	unlink(db);
+	temp_store_close(st, path);
 }
 
 /*
@@ -579,6 +597,30 @@ static char *stored(sqlite3 *db, size_t *n_out)
 	return canonical(sets, n);
 }
 
+#define PUT_EVENT "INSERT OR IGNORE INTO events(rule_id, severity, ts, " \
+		  "source_id, line_no, byte_offset, message) VALUES (?1, ?2, " \
+		  "?3, ?4, ?5, 0, ?6)"
+
+/* Store one event of rule id with PUT_EVENT. Return 0 or -1. */
+static int put_event(sqlite3_stmt *s, const char *id, bool has_ts,
+		     int64_t ts, unsigned src, uint64_t line, const char *msg)
+{
+	const struct rule *r = rules_find(rs, id);
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, rules_sev_name(r->severity), -1,
+			  SQLITE_STATIC);
+	if (has_ts)
+		sqlite3_bind_int64(s, 3, ts);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int(s, 4, (int)src);
+	sqlite3_bind_int64(s, 5, (int64_t)line);
+	sqlite3_bind_text(s, 6, msg, -1, SQLITE_STATIC);
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
 static const char *const stream_rules[] = {
 	"db.connection_refused", "health.check_failed", "perf.slow_query",
 	"memory.oom_killed", "deploy.started", "deploy.failed",
@@ -610,10 +652,7 @@ static int fill_random(sqlite3 *db, unsigned n)
 			return sqlite3_finalize(src), -1;
 	}
 	sqlite3_finalize(src);
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO events(rule_id, "
-			       "severity, ts, source_id, line_no, "
-			       "byte_offset, message) VALUES (?1, ?2, ?3, ?4, "
-			       "?5, 0, ?6)", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, PUT_EVENT, -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	for (i = 0; i < n; i++) {
 		unsigned src_i = rnd(3), rules = 1 + (rnd(4) == 0), r;
@@ -625,23 +664,12 @@ static int fill_random(sqlite3 *db, unsigned n)
 		snprintf(msg, sizeof(msg), "m%u", rnd(5));
 		for (r = 0; r < rules; r++) {
 			const char *id = stream_rules[rnd(ARRAY_SIZE(stream_rules))];
-			const struct rule *ru = rules_find(rs, id);
 			bool untimed = src_i == 2 || (src_i == 0 && line[0] < 12);
 
-			sqlite3_reset(s);
-			sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 2, rules_sev_name(ru->severity), -1,
-					  SQLITE_STATIC);
 			/* rows of one time stored out of order now and then */
-			if (untimed)
-				sqlite3_bind_null(s, 3);
-			else
-				sqlite3_bind_int64(s, 3, rnd(8) == 0 ?
-						   t - rnd(3) : t);
-			sqlite3_bind_int(s, 4, (int)src_i + 1);
-			sqlite3_bind_int64(s, 5, (int64_t)line[src_i]);
-			sqlite3_bind_text(s, 6, msg, -1, SQLITE_STATIC);
-			if (sqlite3_step(s) != SQLITE_DONE)
+			if (put_event(s, id, !untimed,
+				      rnd(8) == 0 ? t - rnd(3) : t, src_i + 1,
+				      line[src_i], msg) < 0)
 				return sqlite3_finalize(s), -1;
 		}
 	}
@@ -655,15 +683,8 @@ static void test_detect_stream(void)
 	char db[64];
 	struct store *st = NULL;
 	unsigned round;
-	int fd = mkstemp(path);
 
-	CHECK(fd >= 0, "temporary name");
-	if (fd < 0)
-		return;
-	close(fd);
-	unlink(path);
-	snprintf(db, sizeof(db), "%s.db", path);
-	CHECK(store_open(&st, db) == 0, "store_open %s", db);
+	st = temp_store(path, db, sizeof(db));
 	if (st == NULL)
 		return;
 	for (round = 0; round < 40; round++) {
@@ -692,12 +713,7 @@ static void test_detect_stream(void)
 		free(want);
 		free(got);
 	}
-	store_close(st);
-	unlink(db);
-	snprintf(db, sizeof(db), "%s.db-wal", path);
-	unlink(db);
-	snprintf(db, sizeof(db), "%s.db-shm", path);
-	unlink(db);
+	temp_store_close(st, path);
 }
 
 /*
@@ -727,10 +743,7 @@ static int add_batch(sqlite3 *db, struct batch_state *bs, unsigned n,
 	sqlite3_stmt *s;
 	unsigned i, r;
 
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO events(rule_id, "
-			       "severity, ts, source_id, line_no, "
-			       "byte_offset, message) VALUES (?1, ?2, ?3, ?4, "
-			       "?5, 0, 'm')", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, PUT_EVENT, -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	for (i = 0; i < n; i++) {
 		unsigned src = backfill ? 3 : rnd(3);
@@ -741,20 +754,10 @@ static int add_batch(sqlite3 *db, struct batch_state *bs, unsigned n,
 		bs->line[src] += 1 + rnd(3);
 		for (r = 0; r < rules; r++) {
 			const char *id = batch_rules[rnd(ARRAY_SIZE(batch_rules))];
-			const struct rule *ru = rules_find(rs, id);
 			bool untimed = src == 2 || (src == 0 && bs->line[0] < 40);
 
-			sqlite3_reset(s);
-			sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 2, rules_sev_name(ru->severity), -1,
-					  SQLITE_STATIC);
-			if (untimed)
-				sqlite3_bind_null(s, 3);
-			else
-				sqlite3_bind_int64(s, 3, *t);
-			sqlite3_bind_int(s, 4, (int)src + 1);
-			sqlite3_bind_int64(s, 5, (int64_t)bs->line[src]);
-			if (sqlite3_step(s) != SQLITE_DONE)
+			if (put_event(s, id, !untimed, *t, src + 1,
+				      bs->line[src], "m") < 0)
 				return sqlite3_finalize(s), -1;
 		}
 	}
@@ -795,15 +798,8 @@ static void test_detect_again(void)
 	char db[64];
 	struct store *st = NULL;
 	unsigned round, batch;
-	int fd = mkstemp(path);
 
-	CHECK(fd >= 0, "temporary name");
-	if (fd < 0)
-		return;
-	close(fd);
-	unlink(path);
-	snprintf(db, sizeof(db), "%s.db", path);
-	CHECK(store_open(&st, db) == 0, "store_open %s", db);
+	st = temp_store(path, db, sizeof(db));
 	if (st == NULL)
 		return;
 	for (round = 0; round < 12; round++) {
@@ -862,12 +858,7 @@ static void test_detect_again(void)
 		CHECK(partial > 0, "round %u: %u of 7 detections again read "
 		      "from an incident on, not everything", round, partial);
 	}
-	store_close(st);
-	unlink(db);
-	snprintf(db, sizeof(db), "%s.db-wal", path);
-	unlink(db);
-	snprintf(db, sizeof(db), "%s.db-shm", path);
-	unlink(db);
+	temp_store_close(st, path);
 }
 
 /* Two stored states: the incidents after detecting again over the
@@ -915,15 +906,8 @@ static void test_detect_again_cases(void)
 	char path[] = "/tmp/t_incidents.XXXXXX";
 	char db[64];
 	struct store *st = NULL;
-	int fd = mkstemp(path);
 
-	CHECK(fd >= 0, "temporary name");
-	if (fd < 0)
-		return;
-	close(fd);
-	unlink(path);
-	snprintf(db, sizeof(db), "%s.db", path);
-	CHECK(store_open(&st, db) == 0, "store_open %s", db);
+	st = temp_store(path, db, sizeof(db));
 	if (st == NULL)
 		return;
 	/* A deploy stored later, an hour before an incident: its trigger. */
@@ -1004,12 +988,7 @@ static void test_detect_again_cases(void)
 		      "the first event deleted: detected over everything");
 		incident_list_release(&l);
 	}
-	store_close(st);
-	unlink(db);
-	snprintf(db, sizeof(db), "%s.db-wal", path);
-	unlink(db);
-	snprintf(db, sizeof(db), "%s.db-shm", path);
-	unlink(db);
+	temp_store_close(st, path);
 }
 
 int main(void)
