@@ -1587,7 +1587,7 @@ int incidents_detect(struct store *st, const struct rules *rs,
 	struct ev_stream es[2];
 	struct intern names = { NULL, 0 };
 	char basis[96];
-	int64_t ids[2] = { 0, 0 }, t0;
+	int64_t ids[2] = { 0, 0 }, t0 = INT64_MIN;
 	bool has_ids = false;
 	size_t i;
 	int rc;
