@@ -1284,13 +1284,13 @@ static int detect_run(struct detect *d, struct ev_stream *es,
 /*
  * Detecting again over a database that grew. The incidents stored were
  * detected over the events 'incidents_min_id' to 'incidents_max_id' (in
- * meta), with the gap and rules 'incidents_basis' names. Segmentation reads events in
- * order, and the first event of an incident starts it whatever came
- * before: reading from there gives the same incidents from there on. So
- * detection starts at t0, the start of the last stored incident before
- * lo, the earliest time at which an event that can change anything
- * sits, and keeps the incidents that start before t0 as they are
- * stored (detect_window). What can change something:
+ * meta), with the gap and rules 'incidents_basis' names. Segmentation
+ * reads events in order, and the first event of an incident starts it
+ * whatever came before: reading from there gives the same incidents from
+ * there on. So detection starts at t0, the start of the last stored
+ * incident before lo, the earliest time at which an event that can
+ * change anything sits, and keeps the incidents that start before t0 as
+ * they are stored (detect_window). What can change something:
  *   - a new symptom, closer or opener, at its time;
  *   - a new trigger marker, at its time: it may become the trigger of an
  *     incident up to a day later, which starts after it;
@@ -1300,10 +1300,10 @@ static int detect_run(struct detect *d, struct ev_stream *es,
  * Events with no time at all (sources without times) are always read
  * again: they are few, and new lines of such a source join its last
  * incident. A nightly run then reads what it added and the incident it
- * continues, not the whole database. 'prune' removes the basis, and a
- * database without one (or another gap, other rules, a later version
- * of this code, or the first or last event of then deleted) is detected
- * over everything.
+ * continues, not the whole database. 'prune' removes the basis; a
+ * database without one, or with another gap, other rules or a later
+ * version of this code, or whose first or last event of then was
+ * deleted, is detected over everything.
  */
 #define DETECT_VERSION 1
 
