@@ -333,7 +333,8 @@ static int on_match(void *arg, const struct rules_match *m)
 			if ((rc = flush_templates(a)) < 0 ||
 			    (a->done_off && (rc = store_source_progress(a->store,
 					a->source_id, *a->done_off,
-					*a->done_lines)) < 0) ||
+					*a->done_lines, a->parse.have_last_ts,
+					a->parse.last_ts)) < 0) ||
 			    (rc = store_commit_begin(a->store)) < 0) {
 				a->store_rc = rc;
 				return -1;
@@ -603,6 +604,15 @@ static int find_source(struct analyze *a, struct input *in,
 	is->resumed_from = m.row.lines_read;
 	src->bytes = m.row.bytes_read;
 	src->lines = m.row.lines_read;
+	/*
+	 * Records without a time of their own take the last one before
+	 * them, also across runs: the first new lines start with the time
+	 * the last run left at its resume point.
+	 */
+	src->has_resume_ts = m.row.has_resume_ts;
+	src->resume_ts = m.row.resume_ts;
+	a->parse.have_last_ts = m.row.has_resume_ts;
+	a->parse.last_ts = m.row.has_resume_ts ? m.row.resume_ts : 0;
 	if (in->is_regular && m.row.size == (int64_t)in->file_size &&
 	    m.row.compressed == in->is_gzip &&
 	    (in->is_gzip || m.row.bytes_read == (uint64_t)in->file_size)) {
@@ -784,6 +794,8 @@ static int analyze_one(struct analyze *a, const char *path)
 	is->ts_missing = a->parse.ts_missing;
 	src.bytes = done_off;
 	src.lines = done_lines;
+	src.has_resume_ts = a->parse.have_last_ts;
+	src.resume_ts = a->parse.last_ts;
 	if (rr.input_error)
 		/* not read to its end: the next run goes on (find_source) */
 		src.size = -1;

@@ -257,6 +257,14 @@ static const char *const migrations[] = {
 	 * it. It also answers "which incident holds this event".
 	 */
 	"CREATE INDEX incident_events_event ON incident_events(event_id);\n",
+	/*
+	 * 4: the time a source's records had at its resume point. A record
+	 * without a time of its own takes the last one before it; a run
+	 * that goes on from the resume point starts with it, so that it
+	 * stores what one run over the whole input stores (before, such
+	 * records at the start of the new lines had none).
+	 */
+	"ALTER TABLE sources ADD COLUMN resume_ts INTEGER;\n",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION - 1,
@@ -631,7 +639,7 @@ int store_open(struct store **out, const char *path)
 		" (?1, ?2, ?3, ?4, ?5, ?6)")) < 0 ||
 	    (rc = prepare(st, &st->each_source,
 		"SELECT id, head_len, head_hash, bytes_read, lines_read, size, "
-		"compressed, name FROM sources WHERE head_len <= ?1 "
+		"compressed, name, resume_ts FROM sources WHERE head_len <= ?1 "
 		"ORDER BY head_len DESC, id DESC")) < 0 ||
 	    (rc = prepare(st, &st->ins_source,
 		"INSERT INTO sources(name, identity, head_len, head_hash, dev, "
@@ -644,10 +652,10 @@ int store_open(struct store **out, const char *path)
 		"ts_parsed = ts_parsed + ?13, ts_inferred = ts_inferred + ?14, "
 		"ts_missing = ts_missing + ?15, cut_lines = cut_lines + ?16, "
 		"capped_records = capped_records + ?17, runs = runs + 1, "
-		"last_analyzed = ?18 WHERE id = ?1")) < 0 ||
+		"last_analyzed = ?18, resume_ts = ?19 WHERE id = ?1")) < 0 ||
 	    (rc = prepare(st, &st->progress_source,
-		"UPDATE sources SET bytes_read = ?2, lines_read = ?3 "
-		"WHERE id = ?1")) < 0 ||
+		"UPDATE sources SET bytes_read = ?2, lines_read = ?3, "
+		"resume_ts = ?4 WHERE id = ?1")) < 0 ||
 	    (rc = prepare(st, &st->add_format,
 		"INSERT INTO source_formats(source_id, format, records) "
 		"VALUES (?1, ?2, ?3) ON CONFLICT (source_id, format) "
@@ -824,6 +832,8 @@ int store_source_each(struct store *st, size_t max_head_len,
 			   sqlite3_column_int64(s, 5);
 		row.compressed = sqlite3_column_int(s, 6) != 0;
 		row.name = (const char *)sqlite3_column_text(s, 7);
+		row.has_resume_ts = sqlite3_column_type(s, 8) != SQLITE_NULL;
+		row.resume_ts = sqlite3_column_int64(s, 8);
 		if (fn(arg, &row) != 0)
 			break;
 	}
@@ -898,11 +908,15 @@ int store_source_update(struct store *st, int64_t id,
 	sqlite3_bind_int64(s, 16, (int64_t)src->cut_lines);
 	sqlite3_bind_int64(s, 17, (int64_t)src->capped_records);
 	sqlite3_bind_int64(s, 18, src->analyzed_at);
+	if (src->has_resume_ts)
+		sqlite3_bind_int64(s, 19, src->resume_ts);
+	else
+		sqlite3_bind_null(s, 19);
 	return step_done(st, s, "cannot update source");
 }
 
 int store_source_progress(struct store *st, int64_t id, uint64_t bytes,
-			  uint64_t lines)
+			  uint64_t lines, bool has_ts, int64_t ts)
 {
 	sqlite3_stmt *s = st->progress_source;
 	int rc;
@@ -912,6 +926,10 @@ int store_source_progress(struct store *st, int64_t id, uint64_t bytes,
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, (int64_t)bytes);
 	sqlite3_bind_int64(s, 3, (int64_t)lines);
+	if (has_ts)
+		sqlite3_bind_int64(s, 4, ts);
+	else
+		sqlite3_bind_null(s, 4);
 	return step_done(st, s, "cannot update source");
 }
 

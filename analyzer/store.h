@@ -13,7 +13,7 @@
 
 #include "common.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x4c545247 /* "LTRG" */
 
 /* Return codes of store functions, besides 0. */
@@ -44,6 +44,8 @@ struct store_source {
 	/* where reading stopped, and what this run read */
 	uint64_t bytes;         /* content offset reached (resume point) */
 	uint64_t lines;         /* lines before it */
+	int64_t resume_ts;      /* the last time of a record before it */
+	bool has_resume_ts;     /* (records without one there take it) */
 	uint64_t records, cut_lines, capped_records;
 	uint64_t ts_parsed, ts_inferred, ts_missing;
 };
@@ -54,6 +56,8 @@ struct store_source_row {
 	size_t head_len;
 	uint64_t head_hash;
 	uint64_t bytes_read, lines_read;
+	int64_t resume_ts;      /* valid when has_resume_ts */
+	bool has_resume_ts;
 	int64_t size;           /* file size at the last run, or -1 */
 	bool compressed;
 	const char *name;       /* valid during the callback only */
@@ -132,9 +136,12 @@ int store_source_add(struct store *st, const struct store_source *src,
  */
 int store_source_update(struct store *st, int64_t id,
 			const struct store_source *src);
-/* Move the resume point (in the transaction of the events before it). */
+/*
+ * Move the resume point (in the transaction of the events before it),
+ * with the time records without one take there (has_ts false: none).
+ */
 int store_source_progress(struct store *st, int64_t id, uint64_t bytes,
-			  uint64_t lines);
+			  uint64_t lines, bool has_ts, int64_t ts);
 /* Add records of one format to the source's counts. */
 int store_source_format(struct store *st, int64_t id, const char *format,
 			uint64_t records);
