@@ -249,8 +249,17 @@ static void build_fields(struct analyze *a, const struct rules_match *m)
 		}
 	}
 	if (m->has_metric) {
-		buf_addf(&a->fields, "%s\"metric\":%.6g", first ? "" : ",",
-			 m->metric);
+		/*
+		 * The shortest of 15 or 17 digits that reads back as the
+		 * value (as 'metrics.value' holds it): %.6g made 1234567 ms
+		 * 1.23457e+06. rules.c only hands out finite values.
+		 */
+		char num[32];
+
+		snprintf(num, sizeof(num), "%.15g", m->metric);
+		if (strtod(num, NULL) != m->metric)
+			snprintf(num, sizeof(num), "%.17g", m->metric);
+		buf_addf(&a->fields, "%s\"metric\":%s", first ? "" : ",", num);
 		first = false;
 	}
 	if (m->window_hits)
