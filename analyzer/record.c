@@ -1352,7 +1352,18 @@ int record_next(struct record_reader *rr, struct record *rec)
 			   java_exception(c)) {
 			struct span fc = first_span(rr, f.c_off, f.c_len);
 
-			join = announces_traceback(fc.p, fc.len);
+			/*
+			 * An exception line is no announcement: two in a row
+			 * are two errors ("redis.exceptions.ConnectionError:
+			 * ..." then "sqlalchemy.exc.OperationalError: ..."),
+			 * each line of its own in a platform's export. Java
+			 * prints its frames under the first.
+			 */
+			join = !java_exception(fc) &&
+			       announces_traceback(fc.p, fc.len);
+			/* pydantic's header line: its error lines follow */
+			if (join)
+				rr->pyd_left = pydantic_errors(c);
 		} else if (rr->pyd_left > 0 && rr->state != TB_GROUP &&
 			   pydantic_loc(c)) {
 			rr->pyd_left--;

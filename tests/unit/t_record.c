@@ -498,6 +498,41 @@ static void test_shapes(void)
 	      "Caused by: java.net.ConnectException: Connection refused\n"
 	      "\t... 20 common frames omitted|6:1:2026-02-24 INFO next|",
 	      "Java: the exception line, its frames and causes join");
+	FRAME("redis.exceptions.ConnectionError: Error 111 connecting to "
+	      "redis:6379. Connection refused.\n"
+	      "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) "
+	      "connection to server at \"db\", port 5432 failed: Connection "
+	      "refused\n"
+	      "\tIs the server running on that host and accepting TCP/IP "
+	      "connections?\n",
+	      "1:1:redis.exceptions.ConnectionError: Error 111 connecting to "
+	      "redis:6379. Connection refused.|2:2:sqlalchemy.exc."
+	      "OperationalError: (psycopg2.OperationalError) connection to "
+	      "server at \"db\", port 5432 failed: Connection refused\n"
+	      "\tIs the server running on that host and accepting TCP/IP "
+	      "connections?|",
+	      "two exception lines in a row are two records");
+	FRAME("2026-03-02T08:15:09.000Z [err] jose.exceptions."
+	      "ExpiredSignatureError: Signature has expired.\n"
+	      "2026-03-02T08:15:10.000Z [err] psycopg2.OperationalError: SSL "
+	      "connection has been closed unexpectedly\n",
+	      "1:1:2026-03-02T08:15:09.000Z [err] jose.exceptions."
+	      "ExpiredSignatureError: Signature has expired.|"
+	      "2:1:2026-03-02T08:15:10.000Z [err] psycopg2.OperationalError: "
+	      "SSL connection has been closed unexpectedly|",
+	      "... also in a Railway export");
+	FRAME("ERROR app: settings are invalid:\n"
+	      "pydantic_core._pydantic_core.ValidationError: 1 validation "
+	      "error for Settings\n"
+	      "database_url\n"
+	      "  Field required [type=missing, input_value={}, "
+	      "input_type=dict]\n"
+	      "INFO next\n",
+	      "1:4:ERROR app: settings are invalid:\npydantic_core._pydantic_"
+	      "core.ValidationError: 1 validation error for Settings\n"
+	      "database_url\n  Field required [type=missing, input_value={}, "
+	      "input_type=dict]|5:1:INFO next|",
+	      "an announced pydantic error keeps its error lines");
 	FRAME("Name:         api-1\n"
 	      "Containers:\n"
 	      "  api:\n"
