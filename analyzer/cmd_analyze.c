@@ -620,8 +620,8 @@ static int find_source(struct analyze *a, struct input *in,
 	 */
 	src->has_resume_ts = m.row.has_resume_ts;
 	src->resume_ts = m.row.resume_ts;
-	a->parse.have_last_ts = m.row.has_resume_ts;
-	a->parse.last_ts = m.row.has_resume_ts ? m.row.resume_ts : 0;
+	if (m.row.has_resume_ts)
+		parse_ctx_resume(&a->parse, m.row.resume_ts);
 	if (in->is_regular && m.row.size == (int64_t)in->file_size &&
 	    m.row.compressed == in->is_gzip &&
 	    (in->is_gzip || m.row.bytes_read == (uint64_t)in->file_size)) {

@@ -150,6 +150,16 @@ void parse_ctx_reset(struct parse_ctx *ctx)
 
 static int year_of(int64_t ms);
 
+void parse_ctx_resume(struct parse_ctx *ctx, int64_t ms)
+{
+	ctx->last_ts = ms;
+	ctx->have_last_ts = true;
+	if (ctx->topts.default_year) {
+		ctx->last_yearless = ms;
+		ctx->have_yearless = true;
+	}
+}
+
 void parse_ctx_set_file_time(struct parse_ctx *ctx, int64_t ms)
 {
 	ctx->file_ms = ms;
@@ -364,8 +374,13 @@ static enum timefmt_kind parse_time(struct parse_ctx *ctx, const char *p,
 	if (k != TIMEFMT_SYSLOG)
 		return k;
 	if (ctx->topts.default_year) {
-		if (ctx->have_yearless &&
-		    *ms < ctx->last_yearless - HALF_YEAR_MS) {
+		/*
+		 * A year at a time: a run that goes on from an earlier one
+		 * starts at --year again and catches up with its last time
+		 * here (parse_ctx_resume). Past year 9999 no stamp parses.
+		 */
+		while (ctx->have_yearless &&
+		       *ms < ctx->last_yearless - HALF_YEAR_MS) {
 			ctx->year_roll++;
 			o.default_year++;
 			if (timefmt_parse(p, n, &o, ms, used) != TIMEFMT_SYSLOG)

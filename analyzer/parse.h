@@ -254,6 +254,13 @@ void parse_ctx_reset(struct parse_ctx *ctx);
  * --year, when given, wins.
  */
 void parse_ctx_set_file_time(struct parse_ctx *ctx, int64_t ms);
+/*
+ * Go on from where an earlier run stopped, whose last time was ms: the
+ * first records without a time of their own take it, and with --year
+ * the first stamps without a year are rolled over to follow it, as one
+ * run over the whole input would have. Call after parse_ctx_reset().
+ */
+void parse_ctx_resume(struct parse_ctx *ctx, int64_t ms);
 
 /*
  * The cheap pass over one record: shape, time (own or inferred), level,
