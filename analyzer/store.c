@@ -411,6 +411,31 @@ fail:
 }
 
 /*
+ * The indexes and triggers a user made on events and metrics, as the SQL
+ * that makes them again ("" when none; NULL on error). Migration 2
+ * replaces both tables, and dropping the old ones drops what was made
+ * on them; they are made again after the rows are copied, so that a
+ * trigger does not fire on the copy.
+ */
+static char *user_objects(struct store *st)
+{
+	sqlite3_stmt *s;
+	char *out = NULL;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT coalesce(group_concat(sql, ';' || char(10)) || ';', '') "
+		"FROM sqlite_schema WHERE type IN ('index', 'trigger') AND "
+		"tbl_name IN ('events', 'metrics') AND sql IS NOT NULL AND "
+		"name NOT IN ('events_rule_ts', 'events_ts', 'metrics_name_ts')",
+		-1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		out = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return out;
+}
+
+/*
  * Bring a database of an earlier version up to STORE_SCHEMA_VERSION, in
  * one transaction: a failed or interrupted migration leaves it as it
  * was, and a run that waited while another one migrated finds nothing
@@ -433,11 +458,20 @@ static int migrate(struct store *st)
 	if (v < 1)
 		rc = sql_error(st, "cannot upgrade schema");
 	for (; rc == 0 && v < STORE_SCHEMA_VERSION; v++) {
+		char *kept = NULL;
+
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 			 (int)v + 1);
-		if ((rc = exec(st, migrations[v - 1],
-			       "cannot upgrade schema")) == 0)
+		if (v == 1 && (kept = user_objects(st)) == NULL)
+			rc = sql_error(st, "cannot upgrade schema");
+		if (rc == 0)
+			rc = exec(st, migrations[v - 1],
+				  "cannot upgrade schema");
+		if (rc == 0 && kept != NULL && kept[0] != '\0')
+			rc = exec(st, kept, "cannot upgrade schema");
+		if (rc == 0)
 			rc = exec(st, sql, "cannot upgrade schema");
+		free(kept);
 	}
 	if (rc == 0)
 		rc = exec(st, "COMMIT", "cannot upgrade schema");
