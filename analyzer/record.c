@@ -1011,6 +1011,29 @@ static bool java_exception(struct span c)
 }
 
 /*
+ * An exception line of any language at column 0: a dotted name whose
+ * last part starts with a capital, then ':' ("psycopg2.errors.
+ * UniqueViolation: ...", "requests.exceptions.ConnectTimeout: ...").
+ */
+static bool exception_line(struct span c)
+{
+	size_t i = 0, last = 0, dots = 0;
+
+	if (c.len == 0 || c.p[0] < 'a' || c.p[0] > 'z')
+		return false;
+	while (i < c.len && i < 256 && (is_alnum(c.p[i]) || c.p[i] == '.' ||
+					c.p[i] == '_' || c.p[i] == '$')) {
+		if (c.p[i] == '.') {
+			dots++;
+			last = i + 1;
+		}
+		i++;
+	}
+	return dots > 0 && i < c.len && c.p[i] == ':' && last < i &&
+	       c.p[last] >= 'A' && c.p[last] <= 'Z';
+}
+
+/*
  * 'kubectl describe' lines at column 0 are "Key:" or "Key:   value"
  * ("Name:", "QoS Class:", "Node-Selectors:").
  */
@@ -1357,10 +1380,16 @@ int record_next(struct record_reader *rr, struct record *rec)
 			 * are two errors ("redis.exceptions.ConnectionError:
 			 * ..." then "sqlalchemy.exc.OperationalError: ..."),
 			 * each line of its own in a platform's export. Java
-			 * prints its frames under the first.
+			 * prints its frames under the first; and a wrapper
+			 * that quotes the line before it ("java.lang.
+			 * RuntimeException: java.net.ConnectException: ...",
+			 * under log.error(e.getMessage(), e)) is its cause.
 			 */
-			join = !java_exception(fc) &&
-			       announces_traceback(fc.p, fc.len);
+			if (!exception_line(fc))
+				join = announces_traceback(fc.p, fc.len);
+			else
+				join = fc.len >= 8 &&
+				       memmem(c.p, c.len, fc.p, fc.len) != NULL;
 			/* pydantic's header line: its error lines follow */
 			if (join)
 				rr->pyd_left = pydantic_errors(c);

@@ -521,6 +521,23 @@ static void test_shapes(void)
 	      "2:1:2026-03-02T08:15:10.000Z [err] psycopg2.OperationalError: "
 	      "SSL connection has been closed unexpectedly|",
 	      "... also in a Railway export");
+	FRAME("psycopg2.errors.UniqueViolation: duplicate key value violates "
+	      "unique constraint \"users_email_key\"\n"
+	      "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) "
+	      "fe_sendauth: no password supplied\n",
+	      "1:1:psycopg2.errors.UniqueViolation: duplicate key value "
+	      "violates unique constraint \"users_email_key\"|2:1:sqlalchemy."
+	      "exc.OperationalError: (psycopg2.OperationalError) fe_sendauth: "
+	      "no password supplied|",
+	      "... whatever the first exception's name ends in");
+	FRAME("java.net.ConnectException: Connection refused\n"
+	      "java.lang.RuntimeException: java.net.ConnectException: "
+	      "Connection refused\n"
+	      "\tat com.example.Db.connect(Db.java:42)\n",
+	      "1:3:java.net.ConnectException: Connection refused\n"
+	      "java.lang.RuntimeException: java.net.ConnectException: "
+	      "Connection refused\n\tat com.example.Db.connect(Db.java:42)|",
+	      "Java: a wrapper that quotes the message line before it joins");
 	FRAME("ERROR app: settings are invalid:\n"
 	      "pydantic_core._pydantic_core.ValidationError: 1 validation "
 	      "error for Settings\n"
