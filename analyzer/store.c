@@ -1302,12 +1302,21 @@ static int queue_row(struct store *st, struct queued *q,
 int store_commit_begin(struct store *st)
 {
 	struct queued q;
+	int rc;
 
 	if (st->w == NULL)
 		return commit_begin_now(st);
 	memset(&q, 0, sizeof(q));
 	q.kind = QUEUED_COMMIT_BEGIN;
-	return queue_row(st, &q, NULL, 0);
+	if ((rc = queue_row(st, &q, NULL, 0)) < 0)
+		return rc;
+	/*
+	 * Not in a chunk that waits for 128 KiB more rows: the commit (and
+	 * with it the resume point) is written as soon as the rows before
+	 * it are.
+	 */
+	writer_flush(st->w);
+	return 0;
 }
 
 /*

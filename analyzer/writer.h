@@ -79,6 +79,9 @@ void *writer_add(struct writer *w, size_t len);
  */
 int writer_sync(struct writer *w);
 
+/* Hand over what is packed, without waiting (a commit queued last). */
+void writer_flush(struct writer *w);
+
 /*
  * The first error so far, without waiting: set once the chunk it was
  * found in came back (so it may lag behind writer_sync()'s answer).
