@@ -984,6 +984,30 @@ static bool pydantic_loc(struct span c)
 }
 
 /*
+ * A dotted name at column 0, then ':' or the end ("org.postgresql.util.
+ * PSQLException:", "java.lang.NullPointerException"): where it ends and
+ * where its last part starts, or false.
+ */
+static bool dotted_name(struct span c, size_t *colon, size_t *last)
+{
+	size_t i = 0, dots = 0;
+
+	*last = 0;
+	if (c.len == 0 || c.p[0] < 'a' || c.p[0] > 'z')
+		return false;
+	while (i < c.len && i < 256 && (is_alnum(c.p[i]) || c.p[i] == '.' ||
+					c.p[i] == '_' || c.p[i] == '$')) {
+		if (c.p[i] == '.') {
+			dots++;
+			*last = i + 1;
+		}
+		i++;
+	}
+	*colon = i;
+	return dots > 0 && (i == c.len || c.p[i] == ':');
+}
+
+/*
  * A Java exception line at column 0 ("org.postgresql.util.PSQLException:
  * Connection refused", "java.lang.OutOfMemoryError: Java heap space"),
  * printed under the log line that announced it, before its "\tat" frames.
@@ -991,16 +1015,9 @@ static bool pydantic_loc(struct span c)
 static bool java_exception(struct span c)
 {
 	static const char *const ends[] = { "Exception", "Error", "Throwable" };
-	size_t i = 0, k, q, dots = 0;
+	size_t i, k, q, last;
 
-	if (c.len == 0 || c.p[0] < 'a' || c.p[0] > 'z')
-		return false;
-	while (i < c.len && i < 256 && (is_alnum(c.p[i]) || c.p[i] == '.' ||
-					c.p[i] == '_' || c.p[i] == '$')) {
-		dots += c.p[i] == '.';
-		i++;
-	}
-	if (dots == 0 || (i < c.len && c.p[i] != ':'))
+	if (!dotted_name(c, &i, &last))
 		return false;
 	for (q = 0; q < ARRAY_SIZE(ends); q++) {
 		k = strlen(ends[q]);
@@ -1012,24 +1029,14 @@ static bool java_exception(struct span c)
 
 /*
  * An exception line of any language at column 0: a dotted name whose
- * last part starts with a capital, then ':' ("psycopg2.errors.
- * UniqueViolation: ...", "requests.exceptions.ConnectTimeout: ...").
+ * last part starts with a capital ("psycopg2.errors.UniqueViolation:
+ * ...", "requests.exceptions.ConnectTimeout: ...").
  */
 static bool exception_line(struct span c)
 {
-	size_t i = 0, last = 0, dots = 0;
+	size_t colon, last;
 
-	if (c.len == 0 || c.p[0] < 'a' || c.p[0] > 'z')
-		return false;
-	while (i < c.len && i < 256 && (is_alnum(c.p[i]) || c.p[i] == '.' ||
-					c.p[i] == '_' || c.p[i] == '$')) {
-		if (c.p[i] == '.') {
-			dots++;
-			last = i + 1;
-		}
-		i++;
-	}
-	return dots > 0 && i < c.len && c.p[i] == ':' && last < i &&
+	return dotted_name(c, &colon, &last) && last < colon &&
 	       c.p[last] >= 'A' && c.p[last] <= 'Z';
 }
 

@@ -538,6 +538,14 @@ static void test_shapes(void)
 	      "java.lang.RuntimeException: java.net.ConnectException: "
 	      "Connection refused\n\tat com.example.Db.connect(Db.java:42)|",
 	      "Java: a wrapper that quotes the message line before it joins");
+	FRAME("2026-02-24 ERROR 1 --- [main] o.a.c: request failed\n"
+	      "java.lang.NullPointerException\n"
+	      "\tat com.example.Api.get(Api.java:7)\n"
+	      "2026-02-24 INFO next\n",
+	      "1:3:2026-02-24 ERROR 1 --- [main] o.a.c: request failed\n"
+	      "java.lang.NullPointerException\n"
+	      "\tat com.example.Api.get(Api.java:7)|4:1:2026-02-24 INFO next|",
+	      "Java: an exception without a message joins too");
 	FRAME("ERROR app: settings are invalid:\n"
 	      "pydantic_core._pydantic_core.ValidationError: 1 validation "
 	      "error for Settings\n"
