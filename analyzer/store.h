@@ -44,8 +44,8 @@ struct store_source {
 	/* where reading stopped, and what this run read */
 	uint64_t bytes;         /* content offset reached (resume point) */
 	uint64_t lines;         /* lines before it */
-	int64_t resume_ts;      /* the last time of a record before it */
-	bool has_resume_ts;     /* (records without one there take it) */
+	int64_t resume_ts;      /* the last time read; records without */
+	bool has_resume_ts;     /* one at the resume point take it */
 	uint64_t records, cut_lines, capped_records;
 	uint64_t ts_parsed, ts_inferred, ts_missing;
 };
