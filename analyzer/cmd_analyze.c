@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <signal.h>
 #include <glob.h>
 #include <jansson.h>
 #include <sys/stat.h>
@@ -85,6 +86,7 @@ struct input_summary {
 	bool error;
 	bool skipped;           /* could not be opened */
 	bool unchanged;         /* read before, nothing added since */
+	bool stopped;           /* a stop signal ended it early */
 	uint64_t resumed_from;  /* lines read by earlier runs */
 };
 
@@ -657,6 +659,13 @@ static void show_progress(struct analyze *a, const struct input *in,
 	}
 }
 
+/* The name of a stop signal, for messages. */
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" :
+	       "a signal";
+}
+
 /*
  * Analyze one input. Return 0, 1 for an input error (printed; what was
  * read before it is kept), or -1 for a store error (stop the run).
@@ -805,7 +814,8 @@ static int analyze_one(struct analyze *a, const char *path)
 	src.lines = done_lines;
 	src.has_resume_ts = a->parse.have_last_ts;
 	src.resume_ts = a->parse.last_ts;
-	if (rr.input_error)
+	is->stopped = input_stopped(&in);
+	if (rr.input_error || is->stopped)
 		/* not read to its end: the next run goes on (find_source) */
 		src.size = -1;
 	src.records = is->records;
@@ -828,6 +838,10 @@ static int analyze_one(struct analyze *a, const char *path)
 		goto out;
 	}
 	count_new(a, is);
+	if (is->stopped)
+		error("%s: interrupted by %s after line %" PRIu64 "; what "
+		      "was read is stored", is->name,
+		      signal_name(input_stop_signal()), done_lines);
 	if (is->cut_lines && !a->quiet)
 		warning("%s: %" PRIu64 " line(s) longer than %u bytes were cut",
 			is->name, is->cut_lines, RECORD_MAX_LINE_BYTES);
@@ -1346,6 +1360,10 @@ int cmd_analyze(int argc, char **argv)
 	if (topts.tz && cmd_check_zone(topts.tz) < 0)
 		return usage_error("unknown time zone", topts.tz);
 	cmd_clock_start();
+	/* Ctrl-C on 'railway logs | logtriage analyze -' ends the input,
+	 * not the run: what was read is stored and summarised. */
+	if (input_catch_signals() < 0)
+		warning("cannot catch SIGINT and SIGTERM: %s", strerror(errno));
 
 	a.rules = rules_new();
 	if (rules_load_builtin(a.rules) < 0 ||
@@ -1387,6 +1405,11 @@ int cmd_analyze(int argc, char **argv)
 		if (expand_arg(argv[i], &excludes, &paths) < 0)
 			input_errors = true;
 	for (pi = 0; pi < paths.n; pi++) {
+		if (input_stop_signal() != 0) {
+			error("interrupted by %s: %zu input(s) not read",
+			      signal_name(input_stop_signal()), paths.n - pi);
+			break;
+		}
 		rc = analyze_one(&a, paths.v[pi]);
 		if (rc > 0)
 			input_errors = true;
@@ -1444,5 +1467,10 @@ out:
 	if (fflush(stdout) != 0 && status == EXIT_OK)
 		status = error("cannot write output: %s", strerror(errno)) ?
 			 EXIT_RUNTIME : EXIT_RUNTIME;
+	/* Stopped by a signal: the shell's status for it, once what was
+	 * read is safe (a failure says more, and keeps its own). */
+	if (input_stop_signal() != 0 && (status == EXIT_OK ||
+	    status == EXIT_INPUT || status == EXIT_FINDINGS))
+		status = 128 + input_stop_signal();
 	return status;
 }

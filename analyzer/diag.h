@@ -19,6 +19,7 @@ enum exit_code {
 	EXIT_FINDINGS = 5,  /* analysis succeeded and --fail-on was met */
 	EXIT_LOCKED = 6,    /* the database is busy with another run */
 	EXIT_BUG = 70       /* internal error: please report */
+	/* analyze stopped by a signal exits 128 + its number (130, 143) */
 };
 
 /* Print "logtriage: " + message to stderr; return -1. */

@@ -35,7 +35,10 @@
 #include "diag.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef LOGTRIAGE_ISAL
@@ -119,6 +122,10 @@ struct producer {
 #endif
 	bool live;              /* a member was started */
 	bool is_gzip;
+	bool pipe;              /* not a regular file: a read may wait */
+	bool draining;          /* stopping: reading what was there */
+	bool stopped;           /* a stop signal ended it (eof too) */
+	size_t drain;           /* bytes of the pipe still to read */
 	bool eof;               /* the file said EOF */
 	bool done;              /* nothing more will come out */
 	unsigned members;
@@ -163,18 +170,121 @@ static void defer(struct deferred *d, int kind, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- stopping on a signal ------------------------------------------------ */
+
+/*
+ * SIGINT or SIGTERM while analyze reads: 'railway logs' streams until
+ * Ctrl-C, and 'timeout' ends a cron job with SIGTERM. The handler notes
+ * the signal and writes a byte to wake_fd, which every wait for a pipe
+ * polls beside it; a pipe's reader then reads what the pipe held at that
+ * moment (FIONREAD) and stops, and a regular file stops before its next
+ * read(). Each input then ends as at its end, so what was read is
+ * classified, stored and summarised. The handler is reset by its first
+ * call: a second signal ends the process at once (the database stays
+ * consistent; the batch not yet committed is lost, as with kill -9).
+ */
+static volatile sig_atomic_t stop_signal;
+static int wake_fd[2] = { -1, -1 };
+
+static void on_stop_signal(int sig)
+{
+	int e = errno;
+	ssize_t r;
+
+	stop_signal = sig;
+	if (wake_fd[1] >= 0) {
+		r = write(wake_fd[1], "", 1);
+		(void)r;
+	}
+	errno = e;
+}
+
+int input_catch_signals(void)
+{
+	struct sigaction sa;
+
+	if (wake_fd[0] < 0 && pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	if (sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGTERM, &sa, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+int input_stop_signal(void)
+{
+	return __atomic_load_n(&stop_signal, __ATOMIC_RELAXED);
+}
+
+bool input_stopped(const struct input *in)
+{
+	return in->st != NULL && in->st->pr.stopped;
+}
+
+/*
+ * Wait until a pipe, FIFO, socket or terminal has something to read or
+ * its writer closed it. Return true when a stop signal came instead.
+ * Regular files never wait: they are not polled.
+ */
+static bool wait_input(int fd)
+{
+	struct pollfd p[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = wake_fd[0], .events = POLLIN },
+	};
+
+	for (;;) {
+		if (input_stop_signal() != 0)
+			return true;
+		if (poll(p, wake_fd[0] >= 0 ? 2 : 1, -1) >= 0)
+			return input_stop_signal() != 0;
+		if (errno != EINTR)
+			return false;   /* read() reports what is wrong */
+	}
+}
+
+/* A stop signal came: read on only what the pipe holds now. */
+static void begin_stop(struct producer *pr)
+{
+	int avail = 0;
+
+	pr->draining = true;
+	if (pr->pipe && ioctl(pr->fd, FIONREAD, &avail) == 0 && avail > 0)
+		pr->drain = (size_t)avail;
+}
+
 /*
  * Read until n bytes or EOF; retry EINTR. Return bytes read, or -1 when
  * the first read() fails: a failure after some bytes returns those (the
- * next call meets the error again, at its exact offset).
+ * next call meets the error again, at its exact offset). After a stop
+ * signal, and what a pipe held then, it returns 0 as at the end of the
+ * file, with pr->stopped set.
  */
-static ssize_t read_full(int fd, unsigned char *p, size_t n)
+static ssize_t read_full(struct producer *pr, unsigned char *p, size_t n)
 {
 	size_t got = 0;
 
-	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
+	while (got < n && !pr->stopped) {
+		size_t want = n - got;
+		ssize_t r;
 
+		if (!pr->draining && input_stop_signal() != 0)
+			begin_stop(pr);
+		if (pr->draining) {
+			if (pr->drain == 0) {
+				pr->stopped = true;
+				break;
+			}
+			if (want > pr->drain)
+				want = pr->drain;
+		} else if (pr->pipe && wait_input(pr->fd)) {
+			continue;
+		}
+		r = read(pr->fd, p + got, want);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -183,6 +293,8 @@ static ssize_t read_full(int fd, unsigned char *p, size_t n)
 		if (r == 0)
 			break;
 		got += (size_t)r;
+		if (pr->draining)
+			pr->drain -= (size_t)r;
 	}
 	return (ssize_t)got;
 }
@@ -222,6 +334,7 @@ int input_open(struct input *in, const char *path)
 
 	st = xcalloc(1, sizeof(*st));
 	st->pr.fd = in->fd;
+	st->pr.pipe = !in->is_regular;
 	st->pr.name = in->name;
 	if (posix_memalign((void **)&st->pr.raw_base, 64,
 			   RAW_HEAD + INPUT_BLOCK_BYTES) != 0) {
@@ -266,7 +379,7 @@ static int fill_raw(struct producer *pr, struct deferred *d, size_t want)
 	pr->raw_pos = 0;
 	pr->raw_len = left;
 	do {
-		r = read_full(pr->fd, pr->raw + pr->raw_len, lim);
+		r = read_full(pr, pr->raw + pr->raw_len, lim);
 		if (r < 0) {
 			defer(d, 2, "%s: read error at byte %" PRIu64 ": %s",
 			      pr->name, pr->raw_bytes, strerror(errno));
@@ -651,7 +764,7 @@ static size_t read_gzip(struct producer *pr, char *dst, size_t cap,
 			goto fail;
 		if (pr->raw_pos == pr->raw_len) {
 			/* End of file inside a member: truncated. */
-			if (member_begun(pr)) {
+			if (member_begun(pr) && !pr->stopped) {
 				defer(&b->diag, 2, "%s: truncated gzip stream at "
 				      "byte %" PRIu64, pr->name, pr->raw_bytes);
 				goto fail;
@@ -670,7 +783,8 @@ static size_t read_gzip(struct producer *pr, char *dst, size_t cap,
 			/* Next member, garbage, or the end. */
 			if (fill_raw(pr, &b->diag, 2) < 0)
 				goto fail;
-			if (pr->raw_pos == pr->raw_len) {
+			if (pr->raw_pos == pr->raw_len ||
+			    (pr->stopped && pr->raw_len - pr->raw_pos < 2)) {
 				b->end = END_EOF;
 				break;
 			}
@@ -863,7 +977,7 @@ static ssize_t read_plain(struct input *in, char *dst, size_t cap)
 		in->out_bytes += n;
 		return (ssize_t)n;
 	}
-	r = pr->eof ? 0 : read_full(pr->fd, (unsigned char *)dst, cap);
+	r = pr->eof ? 0 : read_full(pr, (unsigned char *)dst, cap);
 	if (r < 0) {
 		st->done = true;
 		return error("%s: read error at byte %" PRIu64 ": %s", in->name,

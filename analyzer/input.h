@@ -54,6 +54,21 @@ ssize_t input_read(struct input *in, char *dst, size_t cap);
  */
 extern size_t input_raw_limit;
 
+/*
+ * From now on SIGINT and SIGTERM stop the reading instead of the process:
+ * a pipe gives what it holds at that moment, a file stops where it is,
+ * and input_read() returns 0 as at the end of the input. The first signal
+ * resets the handler, so a second one ends the process. Return 0, or -1
+ * (errno set) when the handler cannot be installed.
+ */
+int input_catch_signals(void);
+
+/* The signal that asked to stop (SIGINT, SIGTERM), or 0. */
+int input_stop_signal(void);
+
+/* Did a stop signal end this input before its end? */
+bool input_stopped(const struct input *in);
+
 /* Close and free; NULL or an already-closed input is fine. */
 void input_close(struct input *in);
 

@@ -56,7 +56,8 @@ static void usage(FILE *f)
 "  4   input data errors (unreadable file, corrupt gzip, empty input)\n"
 "  5   analysis succeeded and findings met --fail-on\n"
 "  6   the database is busy with another logtriage run\n"
-"  70  internal error (a bug: please report it)\n");
+"  70  internal error (a bug: please report it)\n"
+"  130 analyze stopped by Ctrl-C (143: SIGTERM); what was read is stored\n");
 }
 
 int main(int argc, char **argv)
