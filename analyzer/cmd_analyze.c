@@ -108,8 +108,9 @@ struct analyze {
 	int store_rc;           /* first store error */
 	uint64_t limit_warnings;
 	uint64_t bad_shown;     /* malformed lines reported, this input */
-	uint64_t *done_off;     /* resume point of the input being read */
-	uint64_t *done_lines;
+	bool commit_due;        /* BATCH_EVENTS more: commit after this
+				   record */
+	struct buf state;       /* the rules' state, saved or loaded */
 	double input_start;     /* cmd_elapsed() when it was opened */
 	struct templates *tpl;  /* unknown-error templates */
 	bool record_fired;      /* a rule fired for the current record */
@@ -340,16 +341,7 @@ static int on_match(void *arg, const struct rules_match *m)
 		}
 		if (++a->batch >= BATCH_EVENTS) {
 			a->batch = 0;
-			/* The resume point moves with the events before it. */
-			if ((rc = flush_templates(a)) < 0 ||
-			    (a->done_off && (rc = store_source_progress(a->store,
-					a->source_id, *a->done_off,
-					*a->done_lines, a->parse.have_last_ts,
-					a->parse.last_ts)) < 0) ||
-			    (rc = store_commit_begin(a->store)) < 0) {
-				a->store_rc = rc;
-				return -1;
-			}
+			a->commit_due = true;
 		}
 	}
 	return 0;
@@ -659,6 +651,35 @@ static void show_progress(struct analyze *a, const struct input *in,
 	}
 }
 
+/*
+ * Every BATCH_EVENTS events, once the record that completed the batch is
+ * classified: commit the events with the resume point after that record,
+ * the time read there and what the rules' windows and sequences hold, so
+ * that a run killed later goes on from there as one run would.
+ */
+static int commit_batch(struct analyze *a, uint64_t off, uint64_t lines)
+{
+	struct store_source p;
+	int rc;
+
+	a->commit_due = false;
+	memset(&p, 0, sizeof(p));
+	p.bytes = off;
+	p.lines = lines;
+	p.has_resume_ts = a->parse.have_last_ts;
+	p.resume_ts = a->parse.last_ts;
+	rules_state_save(a->rules, &a->state);
+	p.rules_state = a->state.p;
+	p.rules_state_len = a->state.len;
+	if ((rc = flush_templates(a)) < 0 ||
+	    (rc = store_source_progress(a->store, a->source_id, &p)) < 0 ||
+	    (rc = store_commit_begin(a->store)) < 0) {
+		a->store_rc = rc;
+		return -1;
+	}
+	return 0;
+}
+
 /* The name of a stop signal, for messages. */
 static const char *signal_name(int sig)
 {
@@ -749,9 +770,21 @@ static int analyze_one(struct analyze *a, const char *path)
 	}
 	done_off = src.bytes;
 	done_lines = src.lines;
-	a->done_off = &done_off;
-	a->done_lines = &done_lines;
 	a->batch = 0;
+	a->commit_due = false;
+	/* Going on from a resume point: the windows and sequences as they
+	 * were there (none kept by a version before 5: as they are). */
+	if (src.bytes > 0) {
+		if ((rc = store_source_rules_state(a->store, a->source_id,
+						   &a->state)) < 0) {
+			a->store_rc = rc;
+			rc = -1;
+			goto out;
+		}
+		if (a->state.len > 0)
+			(void)rules_state_load(a->rules, a->state.p,
+					       a->state.len);
+	}
 	/* A metrics export: its samples go to 'metrics' (metricsfile.h),
 	 * counted as records of a metrics-* format; no record follows. */
 	if (metricsfile_detect(rr.head, rr.head_len) != METRICSFILE_NONE &&
@@ -785,6 +818,10 @@ static int analyze_one(struct analyze *a, const char *path)
 		}
 		done_off = rec.end_offset;
 		done_lines = rec.end_line;
+		if (a->commit_due && commit_batch(a, done_off, done_lines) < 0) {
+			rc = -1;
+			goto out;
+		}
 		if (a->progress && (++nrec & 0xffff) == 0)
 			show_progress(a, &in, it.raw_bytes, false);
 	}
@@ -814,6 +851,11 @@ static int analyze_one(struct analyze *a, const char *path)
 	src.lines = done_lines;
 	src.has_resume_ts = a->parse.have_last_ts;
 	src.resume_ts = a->parse.last_ts;
+	/* (a last line without its newline counted in the windows already,
+	 * and is read again: a window may count it twice) */
+	rules_state_save(a->rules, &a->state);
+	src.rules_state = a->state.p;
+	src.rules_state_len = a->state.len;
 	is->stopped = input_stopped(&in);
 	if (rr.input_error || is->stopped)
 		/* not read to its end: the next run goes on (find_source) */
@@ -868,8 +910,6 @@ static int analyze_one(struct analyze *a, const char *path)
 	}
 out:
 	ahead_stop(ah);
-	a->done_off = NULL;
-	a->done_lines = NULL;
 	if (rc < 0)
 		store_rollback(a->store);
 	record_reader_release(&rr);
@@ -1391,6 +1431,7 @@ int cmd_analyze(int argc, char **argv)
 	a.agg = xcalloc(rules_count(a.rules), sizeof(*a.agg));
 	a.tpl = templates_new();
 	buf_init(&a.example);
+	buf_init(&a.state);
 	if (store_templates_load(a.store, a.tpl) < 0) {
 		status = EXIT_RUNTIME;
 		goto out;
@@ -1454,6 +1495,7 @@ int cmd_analyze(int argc, char **argv)
 out:
 	templates_free(a.tpl);
 	buf_release(&a.example);
+	buf_release(&a.state);
 	pathlist_free(&paths);
 	pathlist_free(&excludes);
 	for (size_t k = 0; k < a.ninputs; k++)

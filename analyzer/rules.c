@@ -9,6 +9,7 @@
  */
 #include "common.h"
 #include "rules.h"
+#include "buf.h"
 #include "diag.h"
 #include "prefilter.h"
 
@@ -1880,6 +1881,169 @@ int rules_eval(struct rules *rs, const struct rules_input *in,
 			return -1;
 	}
 	return limits;
+}
+
+/*
+ * The saved state: "LTRS1" then, for each rule with something to keep,
+ * its id (length byte, bytes), the last firing (a flag byte, 8 bytes),
+ * its window count (4 bytes) and its groups in use (a count byte, then
+ * per group its key, 8 bytes, and its matches, oldest first: a count, 4
+ * bytes, and 8 bytes each). Numbers are little-endian. Groups of more
+ * than STATE_MAX_KEPT matches are not kept (a user window of thousands
+ * would write megabytes at every commit).
+ */
+#define STATE_MAGIC "LTRS1"
+#define STATE_MAX_KEPT 4096
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+	unsigned char c[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		c[i] = (unsigned char)(v >> (8 * i));
+	buf_add(b, c, 8);
+}
+
+static void put_u32(struct buf *b, uint32_t v)
+{
+	unsigned char c[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		c[i] = (unsigned char)(v >> (8 * i));
+	buf_add(b, c, 4);
+}
+
+void rules_state_save(const struct rules *rs, struct buf *out)
+{
+	size_t i, k, j;
+
+	out->len = 0;
+	out->p[0] = '\0';
+	buf_adds(out, STATE_MAGIC);
+	for (i = 0; i < rs->n; i++) {
+		const struct rule *r = rs->v[i];
+		const struct rule_impl *im = r->impl;
+		size_t idlen = strlen(r->id), ngroups = 0;
+
+		for (k = 0; k < WINDOW_GROUPS && r->window_count; k++)
+			if (im->groups[k].filled > 0 &&
+			    im->groups[k].filled <= STATE_MAX_KEPT)
+				ngroups++;
+		if ((!im->fired_once && ngroups == 0) || idlen > 255)
+			continue;
+		buf_addch(out, (char)idlen);
+		buf_add(out, r->id, idlen);
+		buf_addch(out, (char)im->fired_once);
+		put_u64(out, (uint64_t)im->last_fire);
+		put_u32(out, r->window_count);
+		buf_addch(out, (char)ngroups);
+		for (k = 0; k < WINDOW_GROUPS && r->window_count; k++) {
+			const struct window_group *g = &im->groups[k];
+
+			if (g->filled == 0 || g->filled > STATE_MAX_KEPT)
+				continue;
+			put_u64(out, g->key);
+			put_u32(out, g->filled);
+			/* oldest first: the slots before head, going round */
+			for (j = 0; j < g->filled; j++)
+				put_u64(out, (uint64_t)g->ring[
+					(g->head + r->window_count - g->filled +
+					 j) % r->window_count]);
+		}
+	}
+}
+
+/* A cursor over saved bytes; 'bad' once a read went past the end. */
+struct state_rd {
+	const unsigned char *p, *end;
+	bool bad;
+};
+
+static uint64_t get_le(struct state_rd *rd, int bytes)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (rd->bad || rd->end - rd->p < bytes) {
+		rd->bad = true;
+		return 0;
+	}
+	for (i = 0; i < bytes; i++)
+		v |= (uint64_t)rd->p[i] << (8 * i);
+	rd->p += bytes;
+	return v;
+}
+
+int rules_state_load(struct rules *rs, const void *p, size_t n)
+{
+	struct state_rd rd = { p, (const unsigned char *)p + n, false };
+	size_t magic = sizeof(STATE_MAGIC) - 1;
+
+	rules_forget(rs);
+	if (n < magic || memcmp(p, STATE_MAGIC, magic) != 0)
+		return -1;
+	rd.p += magic;
+	while (!rd.bad && rd.p < rd.end) {
+		size_t idlen = (size_t)get_le(&rd, 1), ngroups, k, j;
+		char id[256];
+		const struct rule *found;
+		struct rule *r = NULL;
+		bool fired;
+		int64_t last;
+		uint32_t count;
+
+		if (rd.bad || (size_t)(rd.end - rd.p) < idlen) {
+			rd.bad = true;
+			break;
+		}
+		memcpy(id, rd.p, idlen);
+		id[idlen] = '\0';
+		rd.p += idlen;
+		fired = get_le(&rd, 1) != 0;
+		last = (int64_t)get_le(&rd, 8);
+		count = (uint32_t)get_le(&rd, 4);
+		ngroups = (size_t)get_le(&rd, 1);
+		found = rules_find(rs, id);
+		if (found != NULL) {
+			r = rs->v[found->impl->index];
+			r->impl->fired_once = fired;
+			r->impl->last_fire = last;
+		}
+		for (k = 0; k < ngroups && !rd.bad; k++) {
+			uint64_t key = get_le(&rd, 8);
+			uint32_t filled = (uint32_t)get_le(&rd, 4);
+			struct window_group *g = NULL;
+
+			if (filled == 0 || filled > count ||
+			    filled > STATE_MAX_KEPT) {
+				rd.bad = true;
+				break;
+			}
+			/* the same window: its groups go where they were */
+			if (r != NULL && r->window_count == count &&
+			    k < WINDOW_GROUPS) {
+				g = &r->impl->groups[k];
+				g->key = key;
+				g->filled = filled;
+				g->head = filled % count;
+			}
+			for (j = 0; j < filled; j++) {
+				int64_t t = (int64_t)get_le(&rd, 8);
+
+				if (g != NULL && !rd.bad) {
+					g->ring[j] = t;
+					g->last = t;
+				}
+			}
+		}
+	}
+	if (rd.bad) {
+		rules_forget(rs);
+		return -1;
+	}
+	return 0;
 }
 
 #ifdef LOGTRIAGE_TESTING

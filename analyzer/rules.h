@@ -208,6 +208,24 @@ const char *rules_last_limit_rule(const struct rules *rs);
  */
 void rules_forget(struct rules *rs);
 
+struct buf;
+
+/*
+ * What earlier records counted toward windows and sequences, as bytes to
+ * keep with a resume point (sources.rules_state): a run that goes on
+ * from there loads it, so that a burst or a sequence cut by the resume
+ * point counts as it would in one run. Rules are named by id; a rule
+ * whose window changed, or that is gone, starts empty.
+ */
+void rules_state_save(const struct rules *rs, struct buf *out);
+
+/*
+ * Replace the windows and sequences with a saved state. Return 0, or -1
+ * when the bytes are not a state this version wrote (everything is then
+ * forgotten, as after rules_forget()).
+ */
+int rules_state_load(struct rules *rs, const void *p, size_t n);
+
 /*
  * Test one rule against one example record: patterns, 'none' and metric
  * thresholds, without windows and sequences. Return 1 when it matches,

@@ -53,6 +53,7 @@ struct store {
 	sqlite3_stmt *ins_source;
 	sqlite3_stmt *upd_source;
 	sqlite3_stmt *progress_source;
+	sqlite3_stmt *source_state;     /* a source's rules_state */
 	sqlite3_stmt *add_format;
 	sqlite3_stmt *ins_template;
 	sqlite3_stmt *upd_template;
@@ -265,6 +266,14 @@ static const char *const migrations[] = {
 	 * records at the start of the new lines had none).
 	 */
 	"ALTER TABLE sources ADD COLUMN resume_ts INTEGER;\n",
+	/*
+	 * 5: what the rules' count windows and sequences held at a source's
+	 * resume point. They start empty in every run, so a burst cut by
+	 * the resume point (a run stopped by Ctrl-C, a file that grew
+	 * since) fired at other lines, or not at all, in the run that went
+	 * on.
+	 */
+	"ALTER TABLE sources ADD COLUMN rules_state BLOB;\n",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION - 1,
@@ -686,10 +695,13 @@ int store_open(struct store **out, const char *path)
 		"ts_parsed = ts_parsed + ?13, ts_inferred = ts_inferred + ?14, "
 		"ts_missing = ts_missing + ?15, cut_lines = cut_lines + ?16, "
 		"capped_records = capped_records + ?17, runs = runs + 1, "
-		"last_analyzed = ?18, resume_ts = ?19 WHERE id = ?1")) < 0 ||
+		"last_analyzed = ?18, resume_ts = ?19, "
+		"rules_state = coalesce(?20, rules_state) WHERE id = ?1")) < 0 ||
 	    (rc = prepare(st, &st->progress_source,
 		"UPDATE sources SET bytes_read = ?2, lines_read = ?3, "
-		"resume_ts = ?4 WHERE id = ?1")) < 0 ||
+		"resume_ts = ?4, rules_state = ?5 WHERE id = ?1")) < 0 ||
+	    (rc = prepare(st, &st->source_state,
+		"SELECT rules_state FROM sources WHERE id = ?1")) < 0 ||
 	    (rc = prepare(st, &st->add_format,
 		"INSERT INTO source_formats(source_id, format, records) "
 		"VALUES (?1, ?2, ?3) ON CONFLICT (source_id, format) "
@@ -751,6 +763,7 @@ void store_close(struct store *st)
 	sqlite3_finalize(st->ins_source);
 	sqlite3_finalize(st->upd_source);
 	sqlite3_finalize(st->progress_source);
+	sqlite3_finalize(st->source_state);
 	sqlite3_finalize(st->add_format);
 	sqlite3_finalize(st->ins_template);
 	sqlite3_finalize(st->upd_template);
@@ -946,11 +959,18 @@ int store_source_update(struct store *st, int64_t id,
 		sqlite3_bind_int64(s, 19, src->resume_ts);
 	else
 		sqlite3_bind_null(s, 19);
-	return step_done(st, s, "cannot update source");
+	if (src->rules_state != NULL)
+		sqlite3_bind_blob(s, 20, src->rules_state,
+				  (int)src->rules_state_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 20);
+	rc = step_done(st, s, "cannot update source");
+	sqlite3_clear_bindings(s);
+	return rc;
 }
 
-int store_source_progress(struct store *st, int64_t id, uint64_t bytes,
-			  uint64_t lines, bool has_ts, int64_t ts)
+int store_source_progress(struct store *st, int64_t id,
+			  const struct store_source *src)
 {
 	sqlite3_stmt *s = st->progress_source;
 	int rc;
@@ -958,13 +978,40 @@ int store_source_progress(struct store *st, int64_t id, uint64_t bytes,
 	if ((rc = sync_writer(st)) < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, (int64_t)bytes);
-	sqlite3_bind_int64(s, 3, (int64_t)lines);
-	if (has_ts)
-		sqlite3_bind_int64(s, 4, ts);
+	sqlite3_bind_int64(s, 2, (int64_t)src->bytes);
+	sqlite3_bind_int64(s, 3, (int64_t)src->lines);
+	if (src->has_resume_ts)
+		sqlite3_bind_int64(s, 4, src->resume_ts);
 	else
 		sqlite3_bind_null(s, 4);
-	return step_done(st, s, "cannot update source");
+	if (src->rules_state != NULL)
+		sqlite3_bind_blob(s, 5, src->rules_state,
+				  (int)src->rules_state_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 5);
+	rc = step_done(st, s, "cannot update source");
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+int store_source_rules_state(struct store *st, int64_t id, struct buf *out)
+{
+	sqlite3_stmt *s = st->source_state;
+	int rc;
+
+	out->len = 0;
+	out->p[0] = '\0';
+	if ((rc = sync_writer(st)) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB)
+		buf_add(out, sqlite3_column_blob(s, 0),
+			(size_t)sqlite3_column_bytes(s, 0));
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sql_error(st, "cannot read source");
+	return 0;
 }
 
 int store_source_format(struct store *st, int64_t id, const char *format,

@@ -13,7 +13,7 @@
 
 #include "common.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_APPLICATION_ID 0x4c545247 /* "LTRG" */
 
 /* Return codes of store functions, besides 0. */
@@ -46,6 +46,9 @@ struct store_source {
 	uint64_t lines;         /* lines before it */
 	int64_t resume_ts;      /* the last time read; records without */
 	bool has_resume_ts;     /* one at the resume point take it */
+	const void *rules_state; /* borrowed: rules_state_save() at the
+				    resume point; NULL keeps the stored one */
+	size_t rules_state_len;
 	uint64_t records, cut_lines, capped_records;
 	uint64_t ts_parsed, ts_inferred, ts_missing;
 };
@@ -137,11 +140,18 @@ int store_source_add(struct store *st, const struct store_source *src,
 int store_source_update(struct store *st, int64_t id,
 			const struct store_source *src);
 /*
- * Move the resume point (in the transaction of the events before it),
- * with the time records without one take there (has_ts false: none).
+ * Move the resume point (in the transaction of the events before it):
+ * src's bytes, lines, resume_ts and rules_state (NULL: none), the rest
+ * of it unused.
  */
-int store_source_progress(struct store *st, int64_t id, uint64_t bytes,
-			  uint64_t lines, bool has_ts, int64_t ts);
+int store_source_progress(struct store *st, int64_t id,
+			  const struct store_source *src);
+/*
+ * The rules' state kept at a source's resume point into out (empty when
+ * there is none). Return 0 or a store_err.
+ */
+struct buf;
+int store_source_rules_state(struct store *st, int64_t id, struct buf *out);
 /* Add records of one format to the source's counts. */
 int store_source_format(struct store *st, int64_t id, const char *format,
 			uint64_t records);

@@ -50,7 +50,8 @@ SELECT 'T', t.template, t.count, t.first_ts, t.last_ts, t.example,
                 ORDER BY x.day) d)
   FROM templates t ORDER BY t.template;
 SELECT 'S', name, identity, head_len, head_hash, size, compressed,
-       bytes_read, lines_read, resume_ts FROM sources ORDER BY name, identity;
+       bytes_read, lines_read, resume_ts, hex(rules_state) FROM sources
+  ORDER BY name, identity;
 SELECT 'I', id, start_ts, end_ts, severity, root_rule, title
   FROM incidents ORDER BY id;
 "

@@ -5,6 +5,7 @@
  */
 #include "common.h"
 #include "parse.h"
+#include "buf.h"
 #include "rules.h"
 #include "unit.h"
 
@@ -159,8 +160,7 @@ static unsigned feed_line(struct rules *rs, const char *line, int64_t ts,
  */
 static void test_forget_after(void)
 {
-	static const char failed[] = "Attempt #1 failed with service "
-				     "unavailable. Continuing to retry for 4m49s";
+	static const char failed[] = "1/1 replicas never became healthy!";
 	static const char done[] = "INFO:     Application startup complete.";
 	struct rules *rs = rules_new();
 	const int64_t t0 = 1771891200000;
@@ -203,6 +203,60 @@ static void test_forget(void)
 	rules_free(rs);
 }
 
+/*
+ * A saved state, loaded into a fresh set of rules, goes on counting:
+ * 15 of a burst of 20, saved; 5 more fire it. A sequence's first half
+ * carries too. Saved bytes cut or changed anywhere load or are refused,
+ * never read out of bounds (the ASan build runs this).
+ */
+static void test_state(void)
+{
+	static const char failed[] = "1/1 replicas never became healthy!";
+	static const char done[] = "INFO:     Application startup complete.";
+	struct rules *rs = rules_new(), *rs2 = rules_new();
+	const int64_t t0 = 1771891200000;
+	struct buf saved, again;
+	unsigned hits = 0, n;
+	size_t len, i;
+
+	buf_init(&saved);
+	buf_init(&again);
+	CHECK(rules_load_builtin(rs) == 0 && rules_compile(rs, false) == 0 &&
+	      rules_load_builtin(rs2) == 0 && rules_compile(rs2, false) == 0,
+	      "built-in rules compile");
+	CHECK(feed_401(rs, 15, t0, &hits) == 0, "15 in 15 s: no burst");
+	CHECK(feed_line(rs, failed, t0 + 15000, "health.check_failed") == 1,
+	      "the failed check fires");
+	rules_state_save(rs, &saved);
+	CHECK(saved.len > 5, "a state is saved (%zu bytes)", saved.len);
+	CHECK(rules_state_load(rs2, saved.p, saved.len) == 0, "it loads");
+	rules_state_save(rs2, &again);
+	CHECK(again.len == saved.len &&
+	      memcmp(again.p, saved.p, saved.len) == 0,
+	      "saved again, the same bytes");
+	n = feed_401(rs2, 5, t0 + 16000, &hits);
+	CHECK(n == 1 && hits == 20, "the 20th after loading fires (%u, %u)",
+	      n, hits);
+	CHECK(feed_line(rs2, done, t0 + 60000, "health.startup_too_slow") == 1,
+	      "startup after the loaded failed check is too slow");
+	len = saved.len;
+	for (i = 0; i < len; i++) {
+		(void)rules_state_load(rs2, saved.p, i);
+		saved.p[i] = (char)(saved.p[i] ^ 0x5a);
+		(void)rules_state_load(rs2, saved.p, len);
+		saved.p[i] = (char)(saved.p[i] ^ 0x5a);
+	}
+	CHECK(rules_state_load(rs2, "LTRS1\x05", 6) == -1,
+	      "a cut state is refused");
+	CHECK(feed_401(rs2, 19, t0 + 100000, &hits) == 0,
+	      "after a refused state the windows are empty");
+	CHECK(rules_state_load(rs2, "xx", 2) == -1, "not a state: refused");
+	buf_release(&saved);
+	buf_release(&again);
+	rules_free(rs);
+	rules_free(rs2);
+}
+
 int main(void)
 {
 	test_literals();
@@ -210,5 +264,6 @@ int main(void)
 	test_levels();
 	test_forget();
 	test_forget_after();
+	test_state();
 	return unit_done();
 }
