@@ -1446,17 +1446,20 @@ int cmd_analyze(int argc, char **argv)
 		if (expand_arg(argv[i], &excludes, &paths) < 0)
 			input_errors = true;
 	for (pi = 0; pi < paths.n; pi++) {
-		if (input_stop_signal() != 0) {
-			error("interrupted by %s: %zu input(s) not read",
-			      signal_name(input_stop_signal()), paths.n - pi);
-			break;
-		}
+		/* A stop signal ends the input being read (the first one,
+		 * if it came before): what a pipe holds is still read. */
 		rc = analyze_one(&a, paths.v[pi]);
 		if (rc > 0)
 			input_errors = true;
 		if (rc < 0) {
 			status = a.store_rc == STORE_ERR_BUSY ? EXIT_LOCKED :
 				 EXIT_RUNTIME;
+			break;
+		}
+		if (input_stop_signal() != 0 && pi + 1 < paths.n) {
+			error("interrupted by %s: %zu input(s) not read",
+			      signal_name(input_stop_signal()),
+			      paths.n - pi - 1);
 			break;
 		}
 	}
