@@ -735,6 +735,13 @@ static int analyze_one(struct analyze *a, const char *path)
 		rc = 1;
 		goto out;
 	}
+	if (rr.head_len == 0 && input_stopped(&in)) {
+		/* nothing came before the signal: nothing to store */
+		is->stopped = true;
+		error("%s: interrupted by %s before anything was read",
+		      is->name, signal_name(input_stop_signal()));
+		goto out;
+	}
 	if (rr.head_len == 0) {
 		error("%s: empty input", is->name);
 		is->error = true;
@@ -832,10 +839,12 @@ static int analyze_one(struct analyze *a, const char *path)
 	if (rr.partial_line) {
 		/*
 		 * A last line without its newline may still be growing, or
-		 * was cut by a read error: the next run reads it again.
+		 * was cut by a read error or a stop signal (which in a file
+		 * also leaves the record it was in): the next run reads it
+		 * again.
 		 */
 		done_off = rr.partial_off;
-		done_lines = rr.line_no - 1;
+		done_lines = rr.partial_lines;
 	}
 	is->bytes = in.out_bytes;
 	is->lines = rr.lines;
@@ -1180,6 +1189,7 @@ static void print_json(struct analyze *a, double secs)
 		json_object_set_new(o, "name", json_string(is->name));
 		json_object_set_new(o, "error", json_boolean(is->error));
 		json_object_set_new(o, "unchanged", json_boolean(is->unchanged));
+		json_object_set_new(o, "interrupted", json_boolean(is->stopped));
 		json_object_set_new(o, "first_line",
 			json_integer((json_int_t)is->resumed_from + 1));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)is->bytes));
@@ -1400,10 +1410,6 @@ int cmd_analyze(int argc, char **argv)
 	if (topts.tz && cmd_check_zone(topts.tz) < 0)
 		return usage_error("unknown time zone", topts.tz);
 	cmd_clock_start();
-	/* Ctrl-C on 'railway logs | logtriage analyze -' ends the input,
-	 * not the run: what was read is stored and summarised. */
-	if (input_catch_signals() < 0)
-		warning("cannot catch SIGINT and SIGTERM: %s", strerror(errno));
 
 	a.rules = rules_new();
 	if (rules_load_builtin(a.rules) < 0 ||
@@ -1445,9 +1451,15 @@ int cmd_analyze(int argc, char **argv)
 	for (i = optind; i < argc; i++)
 		if (expand_arg(argv[i], &excludes, &paths) < 0)
 			input_errors = true;
+	/*
+	 * While inputs are read, Ctrl-C on 'railway logs | logtriage
+	 * analyze -' ends the input being read (the first one, if it came
+	 * before), not the run: what was read is stored and summarised.
+	 * Elsewhere a signal ends the process, as it always did.
+	 */
+	if (input_catch_signals() < 0)
+		warning("cannot catch SIGINT and SIGTERM: %s", strerror(errno));
 	for (pi = 0; pi < paths.n; pi++) {
-		/* A stop signal ends the input being read (the first one,
-		 * if it came before): what a pipe holds is still read. */
 		rc = analyze_one(&a, paths.v[pi]);
 		if (rc > 0)
 			input_errors = true;
@@ -1463,6 +1475,7 @@ int cmd_analyze(int argc, char **argv)
 			break;
 		}
 	}
+	input_release_signals();
 	if (status == EXIT_OK) {
 		double secs = cmd_elapsed();
 		bool any_read = false;
@@ -1513,7 +1526,8 @@ out:
 		status = error("cannot write output: %s", strerror(errno)) ?
 			 EXIT_RUNTIME : EXIT_RUNTIME;
 	/* Stopped by a signal: the shell's status for it, once what was
-	 * read is safe (a failure says more, and keeps its own). */
+	 * read is safe; it replaces success, input errors and findings (the
+	 * run did not read all), a runtime failure keeps its own. */
 	if (input_stop_signal() != 0 && (status == EXIT_OK ||
 	    status == EXIT_INPUT || status == EXIT_FINDINGS))
 		status = 128 + input_stop_signal();

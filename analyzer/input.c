@@ -125,6 +125,7 @@ struct producer {
 	bool pipe;              /* not a regular file: a read may wait */
 	bool draining;          /* stopping: reading what was there */
 	bool stopped;           /* a stop signal ended it (eof too) */
+	bool stop_at_end;       /* ... when the file was read to its end */
 	size_t drain;           /* bytes of the pipe still to read */
 	bool eof;               /* the file said EOF */
 	bool done;              /* nothing more will come out */
@@ -179,19 +180,38 @@ static void defer(struct deferred *d, int kind, const char *fmt, ...)
  * polls beside it; a pipe's reader then reads what the pipe held at that
  * moment (FIONREAD) and stops, and a regular file stops before its next
  * read(). Each input then ends as at its end, so what was read is
- * classified, stored and summarised. The handler is reset by its first
- * call: a second signal ends the process at once (the database stays
- * consistent; the batch not yet committed is lost, as with kill -9).
+ * classified, stored and summarised. The first call of the handler puts
+ * both signals back to their default: a second one, of either kind, ends
+ * the process at once (the database stays consistent; the batch not yet
+ * committed is lost, as with kill -9). A signal ignored when logtriage
+ * started (a background job of a script) stays ignored.
  */
-static volatile sig_atomic_t stop_signal;
+static int stop_signal;         /* __atomic_* only: the handler sets it */
 static int wake_fd[2] = { -1, -1 };
+static const int stop_signals[2] = { SIGINT, SIGTERM };
+static bool caught[2];          /* the handler is installed for it */
+
+static void set_default(int sig)
+{
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	(void)sigaction(sig, &dfl, NULL);
+}
 
 static void on_stop_signal(int sig)
 {
-	int e = errno;
+	int e = errno, none = 0;
 	ssize_t r;
+	size_t i;
 
-	stop_signal = sig;
+	for (i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		if (caught[i])
+			set_default(stop_signals[i]);
+	__atomic_compare_exchange_n(&stop_signal, &none, sig, false,
+				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	if (wake_fd[1] >= 0) {
 		r = write(wake_fd[1], "", 1);
 		(void)r;
@@ -201,7 +221,8 @@ static void on_stop_signal(int sig)
 
 int input_catch_signals(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
+	size_t i;
 
 	if (wake_fd[0] < 0 && pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
@@ -209,10 +230,34 @@ int input_catch_signals(void)
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART | SA_RESETHAND;
-	if (sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGTERM, &sa, NULL) < 0)
-		return -1;
+	for (i = 0; i < ARRAY_SIZE(stop_signals); i++) {
+		if (sigaction(stop_signals[i], NULL, &old) < 0)
+			return -1;
+		if (old.sa_handler == SIG_IGN)
+			continue;
+		caught[i] = true;
+		if (sigaction(stop_signals[i], &sa, NULL) < 0)
+			return -1;
+	}
 	return 0;
+}
+
+void input_release_signals(void)
+{
+	sigset_t both, was;
+	size_t i;
+
+	/* not while the handler may run on another thread's stack */
+	sigemptyset(&both);
+	sigaddset(&both, SIGINT);
+	sigaddset(&both, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &both, &was);
+	for (i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		if (caught[i]) {
+			set_default(stop_signals[i]);
+			caught[i] = false;
+		}
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
 }
 
 int input_stop_signal(void)
@@ -247,14 +292,24 @@ static bool wait_input(int fd)
 	}
 }
 
-/* A stop signal came: read on only what the pipe holds now. */
+/*
+ * A stop signal came: read on only what a pipe holds now. A file read to
+ * its end already is not cut by it (its next read would say EOF).
+ */
 static void begin_stop(struct producer *pr)
 {
 	int avail = 0;
+	struct stat sb;
+	off_t pos;
 
 	pr->draining = true;
-	if (pr->pipe && ioctl(pr->fd, FIONREAD, &avail) == 0 && avail > 0)
-		pr->drain = (size_t)avail;
+	if (pr->pipe) {
+		if (ioctl(pr->fd, FIONREAD, &avail) == 0 && avail > 0)
+			pr->drain = (size_t)avail;
+	} else if ((pos = lseek(pr->fd, 0, SEEK_CUR)) >= 0 &&
+		   fstat(pr->fd, &sb) == 0 && pos >= sb.st_size) {
+		pr->stop_at_end = true;
+	}
 }
 
 /*
@@ -276,7 +331,7 @@ static ssize_t read_full(struct producer *pr, unsigned char *p, size_t n)
 			begin_stop(pr);
 		if (pr->draining) {
 			if (pr->drain == 0) {
-				pr->stopped = true;
+				pr->stopped = !pr->stop_at_end;
 				break;
 			}
 			if (want > pr->drain)
@@ -310,9 +365,17 @@ int input_open(struct input *in, const char *path)
 	if (is_stdin) {
 		in->fd = STDIN_FILENO;
 	} else {
-		in->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/*
+		 * Not blocking: open() of a named pipe waits for a writer,
+		 * where a stop signal could not end it. Reads still wait,
+		 * in poll(), like those of stdin.
+		 */
+		in->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+			      O_NONBLOCK);
 		if (in->fd < 0)
 			return error("%s: cannot open: %s", path, strerror(errno));
+		(void)fcntl(in->fd, F_SETFL,
+			    fcntl(in->fd, F_GETFL) & ~O_NONBLOCK);
 	}
 	if (fstat(in->fd, &sb) < 0) {
 		int e = errno;
@@ -845,7 +908,8 @@ static void produce(struct producer *pr, struct block *b)
 
 /*
  * The reader thread: fill free blocks of the ring until the input ends or
- * input_close() says stop. Cancellation is allowed only inside read(), so
+ * input_close() says stop. Cancellation is allowed only inside read() and
+ * poll(), so
  * that input_close() can end a thread waiting on a silent pipe.
  */
 static void *reader(void *arg)
@@ -1079,7 +1143,7 @@ void input_close(struct input *in)
 			finished = st->finished;
 			pthread_cond_signal(&st->freed);
 			pthread_mutex_unlock(&st->mu);
-			/* It may sit in read() on a pipe that stays open. */
+			/* It may wait in poll() on a pipe that stays open. */
 			if (!finished)
 				pthread_cancel(st->thread);
 			pthread_join(st->thread, NULL);

@@ -58,10 +58,14 @@ extern size_t input_raw_limit;
  * From now on SIGINT and SIGTERM stop the reading instead of the process:
  * a pipe gives what it holds at that moment, a file stops where it is,
  * and input_read() returns 0 as at the end of the input. The first signal
- * resets the handler, so a second one ends the process. Return 0, or -1
- * (errno set) when the handler cannot be installed.
+ * puts both back to their default, so a second one ends the process; one
+ * ignored at start stays ignored. Return 0, or -1 (errno set) when the
+ * handler cannot be installed.
  */
 int input_catch_signals(void);
+
+/* From now on the signals end the process again, as by default. */
+void input_release_signals(void);
 
 /* The signal that asked to stop (SIGINT, SIGTERM), or 0. */
 int input_stop_signal(void);

@@ -141,6 +141,17 @@ static int read_line(struct record_reader *rr, struct record_line *ln)
 			if (nl == NULL) {
 				rr->partial_line = true;
 				rr->partial_off = rr->pos_off;
+				rr->partial_lines = rr->line_no;
+				/*
+				 * A stop signal cut it (the writer had not
+				 * finished it): not read now, read whole by
+				 * the next run. Classified cut, its event
+				 * would keep the cut text.
+				 */
+				if (input_stopped(rr->in)) {
+					rr->pos = rr->end;
+					return 0;
+				}
 			}
 			ln->start = rr->pos;
 			ln->end = rr->pos + len;
@@ -1276,6 +1287,21 @@ int record_next(struct record_reader *rr, struct record *rec)
 		struct view lv;
 
 		if (!next_line(rr, &ln)) {
+			/*
+			 * A file a stop signal cut at some byte: this record
+			 * may go on past it. Left whole to the next run,
+			 * which reads the file on from its start. (A pipe
+			 * gives what its writer wrote, records whole.)
+			 */
+			if (input_stopped(rr->in) && rr->in->is_regular) {
+				rr->lines -= rr->line_no - rec->line_no + 1;
+				rr->partial_line = true;
+				rr->partial_off = rec->offset;
+				rr->partial_lines = rec->line_no - 1;
+				rr->state = TB_NONE;
+				rr->pyd_left = 0;
+				return 0;
+			}
 			end_off = rr->pos_off;
 			goto emit;
 		}

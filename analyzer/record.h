@@ -218,8 +218,10 @@ struct record_reader {
 	uint64_t skip_until;    /* lines starting before this content
 				   offset are skipped (record_reader_resume) */
 	bool primed;            /* the first read was done */
-	bool partial_line;      /* the input ended without a newline */
-	uint64_t partial_off;   /* content offset of that last line */
+	bool partial_line;      /* the input ended without a newline, or
+				   a stop signal cut its last record */
+	uint64_t partial_off;   /* content offset of that line (record) */
+	uint64_t partial_lines; /* lines before it */
 };
 
 /* Set up a reader over an open input. Return 0, or -1 (printed). */

@@ -24,6 +24,10 @@
  *   FAULT_GROW_AT=N        when a read() of a watched file reaches byte
  *   FAULT_GROW_FROM=PATH   N, the content of PATH is appended to it
  *                          first: a file that grows while being read
+ *   FAULT_SIGNAL_AT=N      a read() of a watched file that would pass
+ *   FAULT_SIGNAL=S         byte N stops there, and the process sends
+ *                          itself signal S (default SIGINT): Ctrl-C at
+ *                          an exact byte
  *   FAULT_ERRNO=N          the errno given (default EIO; ENOSPC for
  *                          writes unless FAULT_ERRNO is set)
  *   FAULT_LOG=PATH         append one line per injected failure, so that
@@ -65,6 +69,8 @@ static bool count_writes;
 static bool watched[MAX_FDS];
 static char *watched_path[MAX_FDS];
 static long long shrink_at = -1, shrink_to;
+static long long signal_at = -1;
+static int signal_no = SIGINT;
 static long long grow_at = -1;
 static const char *grow_from;
 
@@ -126,6 +132,8 @@ static void init(void)
 	log_path = getenv("FAULT_LOG");
 	count_writes = env_num("FAULT_COUNT", 0) != 0;
 	shrink_at = env_num("FAULT_SHRINK_AT", -1);
+	signal_at = env_num("FAULT_SIGNAL_AT", -1);
+	signal_no = (int)env_num("FAULT_SIGNAL", SIGINT);
 	shrink_to = env_num("FAULT_SHRINK_TO", 0);
 	grow_at = env_num("FAULT_GROW_AT", -1);
 	grow_from = getenv("FAULT_GROW_FROM");
@@ -330,6 +338,17 @@ ssize_t read(int fd, void *buf, size_t n)
 	at = (long long)lseek(fd, 0, SEEK_CUR);
 	if (shrink_at >= 0 || grow_at >= 0)
 		change_file(fd, at);
+	if (signal_at >= 0 && at + (long long)n > signal_at) {
+		/* the bytes before it, then the signal */
+		ssize_t r = at < signal_at ?
+			    real_read(fd, buf, (size_t)(signal_at - at)) : 0;
+
+		note("signal", fd, signal_at, 0);
+		signal_at = -1;
+		raise(signal_no);
+		if (r != 0)
+			return r;
+	}
 	if (read_at < 0)
 		return real_read(fd, buf, n);
 	room = read_room(fd, n, at);
