@@ -652,6 +652,24 @@ static void show_progress(struct analyze *a, const struct input *in,
 }
 
 /*
+ * The resume point at off (lines before it), with what a run going on
+ * from there needs: the time read there and the rules' windows and
+ * sequences. (A last line without its newline counted in the windows
+ * already and is read again: a window may count it twice.)
+ */
+static void set_resume(struct analyze *a, struct store_source *s,
+		       uint64_t off, uint64_t lines)
+{
+	s->bytes = off;
+	s->lines = lines;
+	s->has_resume_ts = a->parse.have_last_ts;
+	s->resume_ts = a->parse.last_ts;
+	rules_state_save(a->rules, &a->state);
+	s->rules_state = a->state.p;
+	s->rules_state_len = a->state.len;
+}
+
+/*
  * Every BATCH_EVENTS events, once the record that completed the batch is
  * classified: commit the events with the resume point after that record,
  * the time read there and what the rules' windows and sequences hold, so
@@ -664,13 +682,7 @@ static int commit_batch(struct analyze *a, uint64_t off, uint64_t lines)
 
 	a->commit_due = false;
 	memset(&p, 0, sizeof(p));
-	p.bytes = off;
-	p.lines = lines;
-	p.has_resume_ts = a->parse.have_last_ts;
-	p.resume_ts = a->parse.last_ts;
-	rules_state_save(a->rules, &a->state);
-	p.rules_state = a->state.p;
-	p.rules_state_len = a->state.len;
+	set_resume(a, &p, off, lines);
 	if ((rc = flush_templates(a)) < 0 ||
 	    (rc = store_source_progress(a->store, a->source_id, &p)) < 0 ||
 	    (rc = store_commit_begin(a->store)) < 0) {
@@ -856,15 +868,7 @@ static int analyze_one(struct analyze *a, const char *path)
 	is->ts_parsed = a->parse.ts_parsed;
 	is->ts_inferred = a->parse.ts_inferred;
 	is->ts_missing = a->parse.ts_missing;
-	src.bytes = done_off;
-	src.lines = done_lines;
-	src.has_resume_ts = a->parse.have_last_ts;
-	src.resume_ts = a->parse.last_ts;
-	/* (a last line without its newline counted in the windows already,
-	 * and is read again: a window may count it twice) */
-	rules_state_save(a->rules, &a->state);
-	src.rules_state = a->state.p;
-	src.rules_state_len = a->state.len;
+	set_resume(a, &src, done_off, done_lines);
 	is->stopped = input_stopped(&in);
 	if (rr.input_error || is->stopped)
 		/* not read to its end: the next run goes on (find_source) */

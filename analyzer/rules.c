@@ -1895,24 +1895,15 @@ int rules_eval(struct rules *rs, const struct rules_input *in,
 #define STATE_MAGIC "LTRS1"
 #define STATE_MAX_KEPT 4096
 
-static void put_u64(struct buf *b, uint64_t v)
+/* v as 'bytes' bytes, little-endian. */
+static void put_le(struct buf *b, uint64_t v, int bytes)
 {
 	unsigned char c[8];
 	int i;
 
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < bytes; i++)
 		c[i] = (unsigned char)(v >> (8 * i));
-	buf_add(b, c, 8);
-}
-
-static void put_u32(struct buf *b, uint32_t v)
-{
-	unsigned char c[4];
-	int i;
-
-	for (i = 0; i < 4; i++)
-		c[i] = (unsigned char)(v >> (8 * i));
-	buf_add(b, c, 4);
+	buf_add(b, c, (size_t)bytes);
 }
 
 void rules_state_save(const struct rules *rs, struct buf *out)
@@ -1936,21 +1927,21 @@ void rules_state_save(const struct rules *rs, struct buf *out)
 		buf_addch(out, (char)idlen);
 		buf_add(out, r->id, idlen);
 		buf_addch(out, (char)im->fired_once);
-		put_u64(out, (uint64_t)im->last_fire);
-		put_u32(out, r->window_count);
+		put_le(out, (uint64_t)im->last_fire, 8);
+		put_le(out, r->window_count, 4);
 		buf_addch(out, (char)ngroups);
 		for (k = 0; k < WINDOW_GROUPS && r->window_count; k++) {
 			const struct window_group *g = &im->groups[k];
 
 			if (g->filled == 0 || g->filled > STATE_MAX_KEPT)
 				continue;
-			put_u64(out, g->key);
-			put_u32(out, g->filled);
+			put_le(out, g->key, 8);
+			put_le(out, g->filled, 4);
 			/* oldest first: the slots before head, going round */
 			for (j = 0; j < g->filled; j++)
-				put_u64(out, (uint64_t)g->ring[
+				put_le(out, (uint64_t)g->ring[
 					(g->head + r->window_count - g->filled +
-					 j) % r->window_count]);
+					 j) % r->window_count], 8);
 		}
 	}
 }

@@ -926,6 +926,24 @@ int store_source_add(struct store *st, const struct store_source *src,
 	return 0;
 }
 
+/*
+ * Bind src's resume_ts at i and its rules_state at i + 1 (NULL for
+ * none); the state stays the caller's until the statement is cleared.
+ */
+static void bind_resume(sqlite3_stmt *s, int i,
+			const struct store_source *src)
+{
+	if (src->has_resume_ts)
+		sqlite3_bind_int64(s, i, src->resume_ts);
+	else
+		sqlite3_bind_null(s, i);
+	if (src->rules_state != NULL)
+		sqlite3_bind_blob(s, i + 1, src->rules_state,
+				  (int)src->rules_state_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i + 1);
+}
+
 int store_source_update(struct store *st, int64_t id,
 			const struct store_source *src)
 {
@@ -955,15 +973,7 @@ int store_source_update(struct store *st, int64_t id,
 	sqlite3_bind_int64(s, 16, (int64_t)src->cut_lines);
 	sqlite3_bind_int64(s, 17, (int64_t)src->capped_records);
 	sqlite3_bind_int64(s, 18, src->analyzed_at);
-	if (src->has_resume_ts)
-		sqlite3_bind_int64(s, 19, src->resume_ts);
-	else
-		sqlite3_bind_null(s, 19);
-	if (src->rules_state != NULL)
-		sqlite3_bind_blob(s, 20, src->rules_state,
-				  (int)src->rules_state_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 20);
+	bind_resume(s, 19, src);
 	rc = step_done(st, s, "cannot update source");
 	sqlite3_clear_bindings(s);
 	return rc;
@@ -980,15 +990,7 @@ int store_source_progress(struct store *st, int64_t id,
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, (int64_t)src->bytes);
 	sqlite3_bind_int64(s, 3, (int64_t)src->lines);
-	if (src->has_resume_ts)
-		sqlite3_bind_int64(s, 4, src->resume_ts);
-	else
-		sqlite3_bind_null(s, 4);
-	if (src->rules_state != NULL)
-		sqlite3_bind_blob(s, 5, src->rules_state,
-				  (int)src->rules_state_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 5);
+	bind_resume(s, 4, src);
 	rc = step_done(st, s, "cannot update source");
 	sqlite3_clear_bindings(s);
 	return rc;
