@@ -20,9 +20,9 @@
 #include <dirent.h>
 #include <fnmatch.h>
 #include <getopt.h>
-#include <signal.h>
 #include <glob.h>
 #include <jansson.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -909,8 +909,7 @@ static void produce(struct producer *pr, struct block *b)
 /*
  * The reader thread: fill free blocks of the ring until the input ends or
  * input_close() says stop. Cancellation is allowed only inside read() and
- * poll(), so
- * that input_close() can end a thread waiting on a silent pipe.
+ * poll(), so that input_close() can end a thread waiting on a silent pipe.
  */
 static void *reader(void *arg)
 {
