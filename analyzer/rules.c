@@ -2012,7 +2012,7 @@ int rules_state_load(struct rules *rs, const void *p, size_t n)
 				rd.bad = true;
 				break;
 			}
-			/* the same window: its groups go where they were */
+			/* the same window: the saved groups, in order */
 			if (r != NULL && r->window_count == count &&
 			    k < WINDOW_GROUPS) {
 				g = &r->impl->groups[k];
