@@ -34,6 +34,11 @@
  *                          a test can prove the fault really happened
  *   FAULT_COUNT=1          and at exit "wrote fd -1 at N" to FAULT_LOG,
  *                          N the bytes written to watched files in all
+ *   FAULT_TRACE_SYNC=1     and for every fsync()/fdatasync() of a watched
+ *                          file, "sync by THREAD: wal|journal|db SIZE" to
+ *                          FAULT_LOG (the calling thread's name, the
+ *                          file's size then), so that a test can see who
+ *                          waits for the disk
  *
  * The real calls are found with dlsym(RTLD_NEXT). SQLite and logtriage
  * call these functions through the dynamic linker, so both are covered
@@ -44,12 +49,14 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -66,6 +73,7 @@ static bool fail_fsync;
 static int err_read = EIO, err_write = ENOSPC;
 static const char *log_path;
 static bool count_writes;
+static bool trace_sync;
 static bool watched[MAX_FDS];
 static char *watched_path[MAX_FDS];
 static long long shrink_at = -1, shrink_to;
@@ -131,6 +139,7 @@ static void init(void)
 		err_read = err_write = (int)env_num("FAULT_ERRNO", EIO);
 	log_path = getenv("FAULT_LOG");
 	count_writes = env_num("FAULT_COUNT", 0) != 0;
+	trace_sync = env_num("FAULT_TRACE_SYNC", 0) != 0;
 	shrink_at = env_num("FAULT_SHRINK_AT", -1);
 	signal_at = env_num("FAULT_SIGNAL_AT", -1);
 	signal_no = (int)env_num("FAULT_SIGNAL", SIGINT);
@@ -150,6 +159,35 @@ static void note(const char *what, int fd, long long at, int err)
 		return;
 	n = snprintf(line, sizeof(line), "%s fd %d at %lld: %s\n", what, fd,
 		     at, strerror(err));
+	lfd = real_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			0644);
+	if (lfd < 0)
+		return;
+	if (n > 0)
+		real_write(lfd, line, (size_t)n < sizeof(line) ? (size_t)n :
+			   sizeof(line) - 1);
+	real_close(lfd);
+}
+
+/* FAULT_TRACE_SYNC: which thread syncs which file, at what size. */
+static void trace(int fd)
+{
+	const char *path = watched_path[fd] ? watched_path[fd] : "";
+	size_t len = strlen(path);
+	const char *kind = "db";
+	char name[32] = "?", line[128];
+	struct stat sb;
+	int n, lfd;
+
+	if (log_path == NULL || !trace_sync)
+		return;
+	if (len >= 4 && strcmp(path + len - 4, "-wal") == 0)
+		kind = "wal";
+	else if (len >= 8 && strcmp(path + len - 8, "-journal") == 0)
+		kind = "journal";
+	pthread_getname_np(pthread_self(), name, sizeof(name));
+	n = snprintf(line, sizeof(line), "sync by %s: %s %lld\n", name, kind,
+		     fstat(fd, &sb) == 0 ? (long long)sb.st_size : -1LL);
 	lfd = real_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 			0644);
 	if (lfd < 0)
@@ -432,7 +470,10 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 
 static int sync_fault(int fd)
 {
-	if (!is_watched(fd) || !fail_fsync)
+	if (!is_watched(fd))
+		return 0;
+	trace(fd);
+	if (!fail_fsync)
 		return 0;
 	note("fsync", fd, 0, err_read);
 	errno = err_read;
