@@ -145,6 +145,7 @@ static void *run(void *arg)
 	struct ahead *ah = arg;
 	size_t k = 0;
 
+	pthread_setname_np(pthread_self(), "lt-frame");
 	for (;;) {
 		struct batch *b = &ah->b[k];
 		bool last;
@@ -183,12 +184,11 @@ static void free_batches(struct ahead *ah)
 
 struct ahead *ahead_start(struct record_reader *rr, struct rules_scanner *sc)
 {
-	const char *env = getenv("LOGTRIAGE_THREADS");
 	const char *scan = getenv("LOGTRIAGE_AHEAD_SCAN");
 	struct ahead *ah;
 	size_t i;
 
-	if (env != NULL && strcmp(env, "1") == 0)
+	if (one_thread())
 		return NULL;
 	ah = xcalloc(1, sizeof(*ah));
 	ah->rr = rr;

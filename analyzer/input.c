@@ -915,6 +915,7 @@ static void *reader(void *arg)
 {
 	struct input_state *st = arg;
 
+	pthread_setname_np(pthread_self(), "lt-inflate");
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	for (;;) {
 		struct block *b;
@@ -948,11 +949,16 @@ static void *reader(void *arg)
 
 /* ---- the caller's side --------------------------------------------------- */
 
-/* Start the reader thread; false (nothing to undo) when it cannot run. */
+/*
+ * Start the reader thread; false (nothing to undo) when it cannot run,
+ * or should not (LOGTRIAGE_THREADS=1).
+ */
 static bool start_thread(struct input_state *st)
 {
 	unsigned i;
 
+	if (one_thread())
+		return false;
 	for (i = 0; i < INPUT_QUEUE_BLOCKS; i++)
 		if (posix_memalign((void **)&st->ring[i].data, 64,
 				   INPUT_BLOCK_BYTES) != 0)

@@ -59,6 +59,7 @@ static void *run(void *arg)
 {
 	struct writer *w = arg;
 
+	pthread_setname_np(pthread_self(), "lt-writer");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		struct writer_chunk *c;
