@@ -149,24 +149,31 @@ static void init(void)
 	inited = true;
 }
 
-/* Append a line to FAULT_LOG (the real write: no recursion). */
-static void note(const char *what, int fd, long long at, int err)
+/* Append line (n from snprintf into size bytes) to FAULT_LOG. */
+static void append_log(const char *line, int n, size_t size)
 {
-	char line[256];
-	int n, lfd;
+	int lfd;
 
-	if (log_path == NULL)
+	if (n <= 0)
 		return;
-	n = snprintf(line, sizeof(line), "%s fd %d at %lld: %s\n", what, fd,
-		     at, strerror(err));
+	/* the real calls: no recursion */
 	lfd = real_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 			0644);
 	if (lfd < 0)
 		return;
-	if (n > 0)
-		real_write(lfd, line, (size_t)n < sizeof(line) ? (size_t)n :
-			   sizeof(line) - 1);
+	real_write(lfd, line, (size_t)n < size ? (size_t)n : size - 1);
 	real_close(lfd);
+}
+
+/* Append a line to FAULT_LOG. */
+static void note(const char *what, int fd, long long at, int err)
+{
+	char line[256];
+
+	if (log_path == NULL)
+		return;
+	append_log(line, snprintf(line, sizeof(line), "%s fd %d at %lld: %s\n",
+				  what, fd, at, strerror(err)), sizeof(line));
 }
 
 /* FAULT_TRACE_SYNC: which thread syncs which file, at what size. */
@@ -177,7 +184,6 @@ static void trace(int fd)
 	const char *kind = "db";
 	char name[32] = "?", line[128];
 	struct stat sb;
-	int n, lfd;
 
 	if (log_path == NULL || !trace_sync)
 		return;
@@ -186,16 +192,9 @@ static void trace(int fd)
 	else if (len >= 8 && strcmp(path + len - 8, "-journal") == 0)
 		kind = "journal";
 	pthread_getname_np(pthread_self(), name, sizeof(name));
-	n = snprintf(line, sizeof(line), "sync by %s: %s %lld\n", name, kind,
-		     fstat(fd, &sb) == 0 ? (long long)sb.st_size : -1LL);
-	lfd = real_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-			0644);
-	if (lfd < 0)
-		return;
-	if (n > 0)
-		real_write(lfd, line, (size_t)n < sizeof(line) ? (size_t)n :
-			   sizeof(line) - 1);
-	real_close(lfd);
+	append_log(line, snprintf(line, sizeof(line), "sync by %s: %s %lld\n",
+				  name, kind, fstat(fd, &sb) == 0 ?
+				  (long long)sb.st_size : -1LL), sizeof(line));
 }
 
 /* At exit: how much was written to watched files (for kill points). */
