@@ -31,6 +31,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* The thread's name, as top -H and ps -L show it. */
+#define FRAME_THREAD "lt-frame"
+
 #define AHEAD_BATCHES 3
 #define AHEAD_FILL (1u << 20)           /* text bytes that close a batch */
 #define AHEAD_ITEMS 8192                /* records that close a batch */
@@ -145,7 +148,6 @@ static void *run(void *arg)
 	struct ahead *ah = arg;
 	size_t k = 0;
 
-	pthread_setname_np(pthread_self(), "lt-frame");
 	for (;;) {
 		struct batch *b = &ah->b[k];
 		bool last;
@@ -219,6 +221,7 @@ struct ahead *ahead_start(struct record_reader *rr, struct rules_scanner *sc)
 		free(ah);
 		return NULL;
 	}
+	pthread_setname_np(ah->thread, FRAME_THREAD);
 	return ah;
 }
 

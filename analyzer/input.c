@@ -46,6 +46,9 @@
 #endif
 #include <zlib.h>
 
+/* The thread's name, as top -H and ps -L show it. */
+#define INFLATE_THREAD "lt-inflate"
+
 size_t input_raw_limit;
 
 /* Blocks the reader thread may fill ahead of the caller. */
@@ -915,7 +918,6 @@ static void *reader(void *arg)
 {
 	struct input_state *st = arg;
 
-	pthread_setname_np(pthread_self(), "lt-inflate");
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	for (;;) {
 		struct block *b;
@@ -971,6 +973,7 @@ static bool start_thread(struct input_state *st)
 		goto out_filled;
 	if (pthread_create(&st->thread, NULL, reader, st) != 0)
 		goto out_freed;
+	pthread_setname_np(st->thread, INFLATE_THREAD);
 	st->threaded = true;
 	return true;
 out_freed:

@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The thread's name, as top -H and ps -L show it. */
+#define CHECKPOINT_THREAD "lt-checkpoint"
+
 /* How long a run waits for another one holding the database. */
 #define STORE_BUSY_MS 10000
 /*
@@ -1452,7 +1455,6 @@ static void *checkpoint_run(void *arg)
 {
 	struct checkpointer *ck = arg;
 
-	pthread_setname_np(pthread_self(), "lt-checkpoint");
 	pthread_mutex_lock(&ck->mu);
 	for (;;) {
 		while (!ck->due && !ck->stop)
@@ -1479,10 +1481,11 @@ static int checkpoint_hook(void *arg, sqlite3 *db, const char *name,
 	struct checkpointer *ck = arg;
 
 	if (frames >= CHECKPOINT_RESTART_FRAMES) {
+		/* No copy after the one it is at: the rest is copied here. */
 		pthread_mutex_lock(&ck->mu);
+		ck->due = false;
 		while (ck->busy)
 			pthread_cond_wait(&ck->idle, &ck->mu);
-		ck->due = false;
 		pthread_mutex_unlock(&ck->mu);
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
 					  NULL, NULL);
@@ -1531,6 +1534,7 @@ static void checkpointer_start(struct store *st)
 		goto out_wake;
 	if (pthread_create(&ck->thread, NULL, checkpoint_run, ck) != 0)
 		goto out_idle;
+	pthread_setname_np(ck->thread, CHECKPOINT_THREAD);
 	sqlite3_wal_hook(st->db, checkpoint_hook, ck);
 	st->ck = ck;
 	return;

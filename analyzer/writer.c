@@ -8,6 +8,9 @@
 
 #include <pthread.h>
 
+/* The thread's name, as top -H and ps -L show it. */
+#define WRITER_THREAD "lt-writer"
+
 /* A record in a chunk: its length, then its bytes, padded to 8. */
 #define REC_HEAD sizeof(uint64_t)
 
@@ -59,7 +62,6 @@ static void *run(void *arg)
 {
 	struct writer *w = arg;
 
-	pthread_setname_np(pthread_self(), "lt-writer");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		struct writer_chunk *c;
@@ -121,6 +123,7 @@ struct writer *writer_start(writer_fn fn, void *arg)
 		goto out_work;
 	if (pthread_create(&w->thread, NULL, run, w) != 0)
 		goto out_done;
+	pthread_setname_np(w->thread, WRITER_THREAD);
 	return w;
 out_done:
 	pthread_cond_destroy(&w->done);

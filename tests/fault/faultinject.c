@@ -18,6 +18,9 @@
  *   FAULT_KILL_AFTER=N     once N bytes were written to watched files in
  *                          all, the process kills itself with SIGKILL
  *                          (kill -9 at an exact point of a write)
+ *   FAULT_KILL_IN=THREAD   count for FAULT_KILL_AFTER only the bytes the
+ *                          thread of that name writes (lt-checkpoint:
+ *                          kill -9 inside a checkpoint's copy)
  *   FAULT_SHRINK_AT=N      when a read() of a watched file reaches byte
  *   FAULT_SHRINK_TO=M      N, the file is truncated to M bytes (default
  *                          0) first: a file that shrinks while being read
@@ -26,8 +29,9 @@
  *                          first: a file that grows while being read
  *   FAULT_SIGNAL_AT=N      a read() of a watched file that would pass
  *   FAULT_SIGNAL=S         byte N stops there, and the process sends
- *                          itself signal S (default SIGINT): Ctrl-C at
- *                          an exact byte
+ *                          itself signal S, a number or INT, TERM, HUP
+ *                          or STOP (default INT): Ctrl-C at an exact
+ *                          byte
  *   FAULT_ERRNO=N          the errno given (default EIO; ENOSPC for
  *                          writes unless FAULT_ERRNO is set)
  *   FAULT_LOG=PATH         append one line per injected failure, so that
@@ -69,6 +73,8 @@ static long long read_at = -1;
 static long long write_after = -1;
 static long long kill_after = -1;
 static long long written;
+static const char *kill_in;
+static long long written_in;    /* by the thread kill_in names */
 static bool fail_fsync;
 static int err_read = EIO, err_write = ENOSPC;
 static const char *log_path;
@@ -103,6 +109,23 @@ static long long env_num(const char *name, long long dflt)
 	const char *v = getenv(name);
 
 	return v && *v ? strtoll(v, NULL, 10) : dflt;
+}
+
+/* FAULT_SIGNAL: a number or a name without SIG. */
+static int signal_of(const char *v)
+{
+	static const struct { const char *name; int no; } names[] = {
+		{ "INT", SIGINT }, { "TERM", SIGTERM }, { "HUP", SIGHUP },
+		{ "STOP", SIGSTOP },
+	};
+	size_t i;
+
+	if (v == NULL || *v == '\0')
+		return SIGINT;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(v, names[i].name) == 0)
+			return names[i].no;
+	return (int)strtol(v, NULL, 10);
 }
 
 /* dlsym() returns an object pointer; POSIX blesses this conversion. */
@@ -142,7 +165,8 @@ static void init(void)
 	trace_sync = env_num("FAULT_TRACE_SYNC", 0) != 0;
 	shrink_at = env_num("FAULT_SHRINK_AT", -1);
 	signal_at = env_num("FAULT_SIGNAL_AT", -1);
-	signal_no = (int)env_num("FAULT_SIGNAL", SIGINT);
+	signal_no = signal_of(getenv("FAULT_SIGNAL"));
+	kill_in = getenv("FAULT_KILL_IN");
 	shrink_to = env_num("FAULT_SHRINK_TO", 0);
 	grow_at = env_num("FAULT_GROW_AT", -1);
 	grow_from = getenv("FAULT_GROW_FROM");
@@ -422,13 +446,30 @@ ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 }
 
 /* May n more bytes be written to fd? Count them when so. */
+/* Is the calling thread the one named? */
+static bool in_thread(const char *name)
+{
+	char cur[32];
+
+	return pthread_getname_np(pthread_self(), cur, sizeof(cur)) == 0 &&
+	       strcmp(cur, name) == 0;
+}
+
 static bool write_ok(int fd, size_t n)
 {
 	if (!is_watched(fd))
 		return true;
-	if (kill_after >= 0 && written + (long long)n > kill_after) {
+	if (kill_after >= 0 && kill_in == NULL &&
+	    written + (long long)n > kill_after) {
 		note("kill", fd, written, 0);
 		kill(getpid(), SIGKILL);
+	}
+	if (kill_after >= 0 && kill_in != NULL && in_thread(kill_in)) {
+		if (written_in + (long long)n > kill_after) {
+			note("kill", fd, written_in, 0);
+			kill(getpid(), SIGKILL);
+		}
+		written_in += (long long)n;
 	}
 	if (write_after < 0) {
 		written += (long long)n;
