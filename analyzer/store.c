@@ -36,10 +36,11 @@
 	"unit, source_id, line_no) VALUES"
 
 /*
- * WAL frames (pages) after which a commit asks the checkpoint thread to
- * copy them into the database (SQLite's own default), and after which
- * the committing thread copies what is left itself, so that the WAL
- * starts over (64 MiB of 16 KiB pages).
+ * WAL frames (pages) added since the checkpoint thread was last woken
+ * after which a commit wakes it to copy them into the database (SQLite's
+ * own default interval), and WAL frames after which the committing
+ * thread copies what is left itself, so that the WAL starts over (64 MiB
+ * of 16 KiB pages).
  */
 #define CHECKPOINT_FRAMES 1000
 #define CHECKPOINT_RESTART_FRAMES 4096
@@ -1423,8 +1424,9 @@ static int prepare_group(struct store *st, sqlite3_stmt **s,
  * input (0.5 s of fdatasync() in 1.7 s; 30-60 ms for each one on this
  * machine's disk, far more on a network volume), time in which the
  * main thread waited for a free chunk. So while the writer thread runs,
- * a commit only wakes the checkpoint thread, which copies with a
- * PASSIVE checkpoint (it never blocks the writer nor waits for it).
+ * a commit only wakes the checkpoint thread, once 1000 pages came since
+ * it last did, which copies with a PASSIVE checkpoint (it never blocks
+ * the writer nor waits for it).
  *
  * A WAL starts over from its beginning only when a write transaction
  * begins after everything in it was copied, which never happens while
@@ -1449,6 +1451,8 @@ struct checkpointer {
 	pthread_cond_t wake;    /* due or stop set */
 	pthread_cond_t idle;    /* busy cleared */
 	bool due, stop, busy;   /* under mu */
+	int woken_at;           /* WAL pages when it was last woken (the
+				   committing thread's: commits take turns) */
 };
 
 static void *checkpoint_run(void *arg)
@@ -1480,6 +1484,8 @@ static int checkpoint_hook(void *arg, sqlite3 *db, const char *name,
 {
 	struct checkpointer *ck = arg;
 
+	if (frames < ck->woken_at)      /* the WAL started over */
+		ck->woken_at = 0;
 	if (frames >= CHECKPOINT_RESTART_FRAMES) {
 		/* No copy after the one it is at: the rest is copied here. */
 		pthread_mutex_lock(&ck->mu);
@@ -1489,7 +1495,8 @@ static int checkpoint_hook(void *arg, sqlite3 *db, const char *name,
 		pthread_mutex_unlock(&ck->mu);
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
 					  NULL, NULL);
-	} else if (frames >= CHECKPOINT_FRAMES) {
+	} else if (frames - ck->woken_at >= CHECKPOINT_FRAMES) {
+		ck->woken_at = frames;
 		pthread_mutex_lock(&ck->mu);
 		ck->due = true;
 		pthread_cond_signal(&ck->wake);
