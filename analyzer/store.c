@@ -64,6 +64,7 @@ struct store {
 	char *path;             /* owned */
 	unsigned char key[16];  /* redaction key */
 	bool in_tx;
+	bool wal;               /* in WAL mode (set_wal()) */
 	sqlite3_stmt *ins_event;
 	sqlite3_stmt *ins_metric;
 	sqlite3_stmt *each_source;
@@ -552,8 +553,11 @@ static int set_wal(struct store *st)
 				       &s, NULL) != SQLITE_OK)
 			return sql_error(st, "cannot set up database");
 		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
 		/* Not WAL on a medium that cannot have it: keep its mode. */
+		if (rc == SQLITE_ROW)
+			st->wal = sqlite3_stricmp((const char *)
+				sqlite3_column_text(s, 0), "wal") == 0;
+		sqlite3_finalize(s);
 		if (rc == SQLITE_ROW)
 			return 0;
 		if ((rc & 0xff) != SQLITE_BUSY || waited >= STORE_BUSY_MS)
@@ -1506,27 +1510,11 @@ static int checkpoint_hook(void *arg, sqlite3 *db, const char *name,
 	return SQLITE_OK;
 }
 
-/* Is the store's connection in WAL mode? */
-static bool in_wal(struct store *st)
-{
-	sqlite3_stmt *s;
-	bool wal = false;
-
-	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s,
-			       NULL) != SQLITE_OK)
-		return false;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		wal = sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
-				      "wal") == 0;
-	sqlite3_finalize(s);
-	return wal;
-}
-
 static void checkpointer_start(struct store *st)
 {
 	struct checkpointer *ck;
 
-	if (!in_wal(st) || (ck = calloc(1, sizeof(*ck))) == NULL)
+	if (!st->wal || (ck = calloc(1, sizeof(*ck))) == NULL)
 		return;
 	/* A query opens the WAL: until then a checkpoint does nothing. */
 	if (sqlite3_open_v2(st->path, &ck->db, SQLITE_OPEN_READWRITE |
