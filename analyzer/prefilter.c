@@ -1133,6 +1133,8 @@ struct pf_lit {
 	int voff;               /* after training, with the vector front
 				   end: where its filing pair starts; -1:
 				   its rarest pair is used */
+	bool filed;             /* after training: the scan finds it (an
+				   anchor), so unseen after it is absent */
 	uint64_t word, wmask;   /* its first 8 bytes as loaded, and which */
 	uint64_t wfold;         /* 0x20 in the bytes of ci letters */
 };
@@ -1201,6 +1203,9 @@ struct prefilter {
 	bool training;
 	unsigned *out;          /* owned; the candidates of the last scan */
 	size_t nout;
+	unsigned *pend;         /* owned; patterns whose anchor the scan
+				   found, decided once it is done */
+	size_t npend;
 	bool built;
 	bool vec;               /* the vector front end is in use */
 	unsigned char vtab[2][32]; /* its byte sets, as shuffle tables:
@@ -1254,6 +1259,7 @@ void prefilter_free(struct prefilter *pf)
 	free(pf->seen);
 	free(pf->pair_count);
 	free(pf->out);
+	free(pf->pend);
 	free(pf);
 }
 
@@ -1647,6 +1653,7 @@ void prefilter_build(struct prefilter *pf)
 	pf->pat_gen = xcalloc(pf->npat + 1, sizeof(*pf->pat_gen));
 	pf->seen = xcalloc(pf->nlit + 1, sizeof(*pf->seen));
 	pf->out = xcalloc(pf->npat + 1, sizeof(*pf->out));
+	pf->pend = xcalloc(pf->npat + 1, sizeof(*pf->pend));
 	pf->pair_count = xcalloc(65536, sizeof(*pf->pair_count));
 	pf->pairs = xcalloc(65536, 1);
 	pf->training = true;
@@ -1788,26 +1795,36 @@ static void plan_vector(struct prefilter *pf)
 	free(order);
 }
 
-/* How many training records held one of a clause's literals (at most). */
+/*
+ * How many training records held one of a clause's literals (at most);
+ * 0 when every literal of it is filed: after the scan such a clause is
+ * answered without a search.
+ */
 static unsigned long clause_records(const struct prefilter *pf,
 				    const struct pf_pat *pp, size_t c)
 {
 	unsigned long n = 0;
 	size_t k;
+	bool filed = true;
 
-	for (k = 0; k < pp->clause[c].n; k++)
-		n += pf->lit[pp->lit[pp->clause[c].first + k]].records;
-	return n;
+	for (k = 0; k < pp->clause[c].n; k++) {
+		const struct pf_lit *l =
+			&pf->lit[pp->lit[pp->clause[c].first + k]];
+
+		n += l->records;
+		filed = filed && l->filed;
+	}
+	return filed ? 0 : n;
 }
 
 /*
- * The clauses after the anchor in the order they are checked: the one
- * the fewest records held first, and of two held as often the one with
- * fewer literals to look for. Where an anchor is common, most checks
- * fail, and the first clause tried should be the cheap one that fails:
- * for the slow-request pattern anchored on "ms", " /" (one search for
- * '/', absent from SQL echo lines) before the seven HTTP methods. The
- * order never changes what passes.
+ * The clauses after the anchor in the order they are checked: those the
+ * scan answered first, then the one the fewest records held, and of two
+ * held as often the one with fewer literals to look for. Where an anchor
+ * is common, most checks fail, and the first clause tried should be the
+ * cheap one that fails: for the slow-request pattern anchored on "ms",
+ * " /" (one search for '/', absent from SQL echo lines) before the seven
+ * HTTP methods. The order never changes what passes.
  */
 static void order_clauses(const struct prefilter *pf, struct pf_pat *pp)
 {
@@ -1870,9 +1887,12 @@ static void finish_training(struct prefilter *pf)
 			pp->clause[0] = pp->clause[best];
 			pp->clause[best] = t;
 		}
-		order_clauses(pf, pp);
 	}
 	index_anchors(pf);
+	for (i = 0; i < pf->nlit; i++)
+		pf->lit[i].filed = pf->lit[i].len >= 2 && pf->lit[i].npat > 0;
+	for (i = 0; i < pf->npat; i++)
+		order_clauses(pf, &pf->pat[i]);
 	plan_vector(pf);
 	file_literals(pf, false);
 	free(pf->pair_count);
@@ -1991,8 +2011,9 @@ static bool run_in(const struct pf_run *r, const unsigned char *t,
 
 /*
  * Do the clauses of pp hold, and its runs of sets? Clauses from 'from'
- * on are checked: a literal already seen in this record counts, others
- * are looked for.
+ * on are checked: a literal already seen in this record counts; after
+ * training, once the scan is done, an anchor not seen is absent (the
+ * scan finds every one); other literals are looked for.
  */
 static bool clauses_hold(const struct prefilter *pf, const struct pf_pat *pp,
 			 size_t from, const unsigned char *t, size_t len)
@@ -2007,7 +2028,7 @@ static bool clauses_hold(const struct prefilter *pf, const struct pf_pat *pp,
 
 			if (pf->lit_gen[l] == pf->gen)
 				found = true;
-			else if (!pf->training)
+			else if (!pf->training && !pf->lit[l].filed)
 				found = lit_in(&pf->lit[l], t, len);
 		}
 		if (!found)
@@ -2022,7 +2043,11 @@ static bool clauses_hold(const struct prefilter *pf, const struct pf_pat *pp,
 /*
  * The byte pair at t[i] files some literal: verify those filed under it.
  * After training a literal found is an anchor, and its patterns are
- * decided at once; while training, found literals are only noted.
+ * queued, to be decided when the scan is done: by then every anchor in
+ * the record has been seen, so a clause of anchors is answered without
+ * a search ("ms", the anchor of a slow-request pattern, is a clause of
+ * the one anchored on "HTTP/", and absent from access lines). While
+ * training, found literals are only noted.
  */
 static void pair_hit(struct prefilter *pf, const unsigned char *t, size_t len,
 		     size_t i, unsigned key, bool json)
@@ -2052,8 +2077,7 @@ static void pair_hit(struct prefilter *pf, const unsigned char *t, size_t len,
 			pf->pat_gen[id] = pf->gen;
 			if ((pp->flags & PREFILTER_JSON_ONLY) && !json)
 				continue;
-			if (clauses_hold(pf, pp, 1, t, len))
-				pf->out[pf->nout++] = id;
+			pf->pend[pf->npend++] = id;
 		}
 	}
 }
@@ -2163,8 +2187,11 @@ static inline __m256i vtab_load(const unsigned char *tab)
 
 /*
  * The vector front end over a record: 32 positions a step, the
- * candidates tested against the exact pair table; the last positions
- * from a copy, so that no load reads past the record.
+ * candidates tested against the exact pair table. No load reads past
+ * the record: the last step of a record of 33 bytes or more loads the
+ * 33 bytes that end it, again from before where the step before
+ * stopped, and drops the positions already tested; a shorter record is
+ * copied first.
  */
 __attribute__((target("avx2")))
 static void scan_vec(struct prefilter *pf, const unsigned char *t,
@@ -2175,22 +2202,29 @@ static void scan_vec(struct prefilter *pf, const unsigned char *t,
 	const __m256i s_lo = vtab_load(pf->vtab[1]);
 	const __m256i s_hi = vtab_load(pf->vtab[1] + 16);
 	const unsigned char *pairs = pf->pairs;
-	size_t i;
+	size_t i, b;
 
 	for (i = 0; i + 1 < len; i += 32) {
-		const unsigned char *p = t + i;
-		uint32_t cand, filed = 0;
+		const unsigned char *p;
+		uint32_t cand, keep = ~0u, filed = 0;
 
-		if (i + 33 > len) {
-			memcpy(pf->pad, p, len - i);
+		b = i;
+		if (i + 33 > len && len >= 33) {
+			/* positions b + j for j < 32 end at len - 2 */
+			b = len - 33;
+			keep = ~((1u << (i - b)) - 1);
+			p = t + b;
+		} else if (i + 33 > len) {
+			memcpy(pf->pad, t + i, len - i);
 			p = pf->pad;
+			keep = (1u << (len - 1 - i)) - 1;
+		} else {
+			p = t + i;
 		}
-		cand = vec_member(_mm256_loadu_si256((const void *)p),
-				  f_lo, f_hi) |
-		       vec_member(_mm256_loadu_si256((const void *)(p + 1)),
-				  s_lo, s_hi);
-		if (i + 33 > len)       /* pairs start below len - 1 */
-			cand &= (1u << (len - 1 - i)) - 1;
+		cand = (vec_member(_mm256_loadu_si256((const void *)p),
+				   f_lo, f_hi) |
+			vec_member(_mm256_loadu_si256((const void *)(p + 1)),
+				   s_lo, s_hi)) & keep;
 		/*
 		 * Most candidates' pairs are not filed. Their table bits are
 		 * gathered first, without a branch on each (whose outcome
@@ -2208,7 +2242,7 @@ static void scan_vec(struct prefilter *pf, const unsigned char *t,
 			unsigned j = (unsigned)__builtin_ctz(filed);
 
 			filed &= filed - 1;
-			pair_hit(pf, t, len, i + j,
+			pair_hit(pf, t, len, b + j,
 				 p[j] | (unsigned)p[j + 1] << 8, json);
 		}
 	}
@@ -2233,6 +2267,7 @@ const unsigned *prefilter_scan(struct prefilter *pf, const char *text,
 	if (pf->nout)
 		memcpy(pf->out, json ? pf->always_json : pf->always_text,
 		       pf->nout * sizeof(*pf->out));
+	pf->npend = 0;
 	pairs = pf->pairs;
 #ifdef PF_HAVE_VEC
 	if (pf->vec && !pf->training)
@@ -2249,6 +2284,9 @@ const unsigned *prefilter_scan(struct prefilter *pf, const char *text,
 	}
 	if (pf->training)
 		train(pf, t, len, json);
+	for (i = 0; i < pf->npend; i++)
+		if (clauses_hold(pf, &pf->pat[pf->pend[i]], 1, t, len))
+			pf->out[pf->nout++] = pf->pend[i];
 	*n = pf->nout;
 	return pf->out;
 }

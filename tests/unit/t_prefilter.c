@@ -131,6 +131,24 @@ static void test_scan(void)
 	CHECK(copy_differs == 0, "a copy selects what the original selects "
 	      "(%u differences)", copy_differs);
 	{
+		/*
+		 * After training, both "HTTP/" and "ms" are anchors (of
+		 * patterns 0 and 1), and each is a clause of the other's
+		 * pattern: the one found later in the record still counts
+		 * for the pattern of the one found first.
+		 */
+		const char *t = "GET /x HTTP/1.1 200 12345ms";
+		const char *u = "12345ms then GET /x HTTP/1.1";
+		size_t n;
+		const unsigned *ids = prefilter_scan(pf, t, strlen(t), false, &n);
+
+		CHECK(has(ids, n, 0) && has(ids, n, 1),
+		      "a clause found after the anchor: '%s'", t);
+		ids = prefilter_scan(pf, u, strlen(u), false, &n);
+		CHECK(has(ids, n, 0),
+		      "a clause found before the anchor: '%s'", u);
+	}
+	{
 		const char *j = "{\"httpStatus\":401,\"path\":\"/x\"}";
 		size_t n;
 		const unsigned *ids = prefilter_scan(pf, j, strlen(j), true, &n);
