@@ -39,12 +39,10 @@
 #define AHEAD_ITEMS 8192                /* records that close a batch */
 
 struct aitem {
-	struct record rec;      /* rec.text is unset: see text_off */
-	size_t text_off;        /* in the arena (which may move) */
-	size_t ids_off, nids;
-	size_t diag_off, diag_len;
-	bool json;
-	bool scanned;           /* scanned ahead: ids and json are set */
+	struct ahead_item pub;  /* its pointers set when the batch closes */
+	size_t text_off;        /* in the arena (which may move until then) */
+	size_t ids_off;
+	size_t diag_off;
 };
 
 struct batch {
@@ -59,6 +57,8 @@ struct batch {
 	size_t end_diag_off;    /* those of the call that found the end */
 	bool last;              /* the input ends with this batch */
 	uint64_t raw_bytes;
+	struct ahead_item end;  /* after the last record: what framing
+				   printed when it found the end */
 };
 
 struct ahead {
@@ -92,7 +92,8 @@ static void fill(struct ahead *ah, struct batch *b)
 	diag_capture(&b->diag);
 	while (b->n < AHEAD_ITEMS && b->used < AHEAD_FILL &&
 	       !atomic_load(&ah->stop)) {
-		struct aitem *it = &b->items[b->n];
+		struct aitem *a = &b->items[b->n];
+		struct ahead_item *it = &a->pub;
 		size_t d0 = b->diag.len, n;
 		const unsigned *ids;
 
@@ -107,7 +108,7 @@ static void fill(struct ahead *ah, struct batch *b)
 			b->arena = xrealloc(b->arena, b->cap);
 		}
 		memcpy(b->arena + b->used, it->rec.text, it->rec.len);
-		it->text_off = b->used;
+		a->text_off = b->used;
 		b->used += it->rec.len;
 		/* the main thread is behind: a batch waits besides its own */
 		it->scanned = ah->scan_mode == SCAN_ALL ||
@@ -118,7 +119,7 @@ static void fill(struct ahead *ah, struct batch *b)
 			it->json = parse_looks_like_json(it->rec.text,
 							  it->rec.len) > 0;
 			ids = rules_scanner_scan(ah->sc,
-						 b->arena + it->text_off,
+						 b->arena + a->text_off,
 						 it->rec.len, it->json, &n);
 		} else {
 			it->json = false;
@@ -132,15 +133,24 @@ static void fill(struct ahead *ah, struct batch *b)
 		}
 		if (n > 0)
 			memcpy(b->ids + b->nids, ids, n * sizeof(*ids));
-		it->ids_off = b->nids;
+		a->ids_off = b->nids;
 		it->nids = n;
 		b->nids += n;
-		it->diag_off = d0;
+		a->diag_off = d0;
 		it->diag_len = b->diag.len - d0;
 		b->n++;
 	}
 	diag_capture(NULL);
 	b->raw_bytes = ah->rr->in->raw_bytes;
+	/* Nothing moves now: the pointers the evaluating thread reads. */
+	for (size_t k = 0; k < b->n; k++) {
+		struct aitem *a = &b->items[k];
+
+		a->pub.rec.text = b->arena + a->text_off;
+		a->pub.ids = b->ids + a->ids_off;
+		a->pub.diag = b->diag.p + a->diag_off;
+		a->pub.raw_bytes = b->raw_bytes;
+	}
 }
 
 static void *run(void *arg)
@@ -225,11 +235,10 @@ struct ahead *ahead_start(struct record_reader *rr, struct rules_scanner *sc)
 	return ah;
 }
 
-int ahead_next(struct ahead *ah, struct ahead_item *it)
+int ahead_next(struct ahead *ah, const struct ahead_item **it)
 {
 	for (;;) {
 		struct batch *b = &ah->b[ah->cons];
-		const struct aitem *a;
 
 		if (!ah->cons_ready) {
 			pthread_mutex_lock(&ah->mu);
@@ -239,24 +248,16 @@ int ahead_next(struct ahead *ah, struct ahead_item *it)
 			ah->cons_ready = true;
 		}
 		if (b->pos < b->n) {
-			a = &b->items[b->pos++];
-			it->rec = a->rec;
-			it->rec.text = b->arena + a->text_off;
-			it->ids = b->ids + a->ids_off;
-			it->nids = a->nids;
-			it->json = a->json;
-			it->scanned = a->scanned;
-			it->diag = b->diag.p + a->diag_off;
-			it->diag_len = a->diag_len;
-			it->raw_bytes = b->raw_bytes;
+			*it = &b->items[b->pos++].pub;
 			return 1;
 		}
 		if (b->last) {
-			memset(it, 0, sizeof(*it));
-			it->diag = b->diag.p + b->end_diag_off;
-			it->diag_len = b->diag.len - b->end_diag_off;
+			memset(&b->end, 0, sizeof(b->end));
+			b->end.diag = b->diag.p + b->end_diag_off;
+			b->end.diag_len = b->diag.len - b->end_diag_off;
 			b->end_diag_off = b->diag.len;  /* handed out once */
-			it->raw_bytes = b->raw_bytes;
+			b->end.raw_bytes = b->raw_bytes;
+			*it = &b->end;
 			return 0;
 		}
 		pthread_mutex_lock(&ah->mu);

@@ -46,9 +46,10 @@ struct ahead *ahead_start(struct record_reader *rr, struct rules_scanner *sc);
 
 /*
  * The next record, in input order: 1, or 0 at the end of the input (then
- * it->diag holds what the last framing call printed, and nothing else).
+ * (*it)->diag holds what the last framing call printed, and nothing
+ * else). *it points into the batch, valid until the next call.
  */
-int ahead_next(struct ahead *ah, struct ahead_item *it);
+int ahead_next(struct ahead *ah, const struct ahead_item **it);
 
 /* Stop the thread (at the end, or early) and free; NULL is fine. */
 void ahead_stop(struct ahead *ah);

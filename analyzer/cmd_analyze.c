@@ -820,31 +820,34 @@ static int analyze_one(struct analyze *a, const char *path)
 		a->scanner = rules_scanner_new(a->rules);
 	ah = ahead_start(&rr, a->scanner);
 	for (;;) {
-		struct ahead_item it;
+		const struct ahead_item *it = NULL;
+		const struct record *r = &rec;
+		uint64_t raw_bytes;
 
 		if (ah != NULL) {
 			more = ahead_next(ah, &it);
-			if (it.diag_len > 0)
-				fwrite(it.diag, 1, it.diag_len, stderr);
-			rec = it.rec;
+			if (it->diag_len > 0)
+				fwrite(it->diag, 1, it->diag_len, stderr);
+			r = &it->rec;
+			raw_bytes = it->raw_bytes;
 		} else {
 			more = record_next(&rr, &rec);
-			it.raw_bytes = in.raw_bytes;
+			raw_bytes = in.raw_bytes;
 		}
 		if (more <= 0)
 			break;
-		if (classify(a, &rec, ah != NULL ? &it : NULL) < 0) {
+		if (classify(a, r, it) < 0) {
 			rc = -1;
 			goto out;
 		}
-		done_off = rec.end_offset;
-		done_lines = rec.end_line;
+		done_off = r->end_offset;
+		done_lines = r->end_line;
 		if (a->commit_due && commit_batch(a, done_off, done_lines) < 0) {
 			rc = -1;
 			goto out;
 		}
 		if (a->progress && (++nrec & 0xffff) == 0)
-			show_progress(a, &in, it.raw_bytes, false);
+			show_progress(a, &in, raw_bytes, false);
 	}
 	ahead_stop(ah);
 	ah = NULL;
