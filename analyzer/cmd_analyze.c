@@ -130,16 +130,6 @@ struct analyze {
 	bool quiet;
 };
 
-static size_t rule_pos(const struct analyze *a, const struct rule *r)
-{
-	size_t i, n = rules_count(a->rules);
-
-	for (i = 0; i < n; i++)
-		if (rules_at(a->rules, i) == r)
-			return i;
-	BUG("rule '%s' not in the set", r->id);
-}
-
 /*
  * True when p holds ASCII without NUL (most log text): valid UTF-8 as it
  * is. Eight bytes at a time: a byte with its top bit set, or a zero one.
@@ -306,8 +296,7 @@ static int on_match(void *arg, const struct rules_match *m)
 		}
 	}
 	if (m->fired) {
-		size_t pos = rule_pos(a, r);
-		struct rule_agg *g = &a->agg[pos];
+		struct rule_agg *g = &a->agg[m->index];
 
 		a->record_fired = true;
 		struct store_event se;
@@ -326,7 +315,7 @@ static int on_match(void *arg, const struct rules_match *m)
 		se.message = a->msg.p;
 		se.message_len = a->msg.len;
 		se.fields = a->fields.p;
-		se.tally = (unsigned)pos;       /* new ones: count_new() */
+		se.tally = (unsigned)m->index; /* new ones: count_new() */
 		rc = store_put_event(a->store, &se);
 		if (rc < 0) {
 			a->store_rc = rc;

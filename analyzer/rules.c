@@ -1877,6 +1877,7 @@ int rules_eval(struct rules *rs, const struct rules_input *in,
 		}
 		if (!m.fired && !m.has_metric)
 			continue;
+		m.index = rs->cand[c];
 		if (fn(arg, &m) < 0)
 			return -1;
 	}

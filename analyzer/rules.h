@@ -81,6 +81,7 @@ struct rules_capture {
 /* What rules_eval() reports for each rule whose patterns matched. */
 struct rules_match {
 	const struct rule *rule;
+	size_t index;           /* the rule's: rules_at(rs, index) == rule */
 	bool fired;             /* false: threshold/window/sequence not met;
 				   the metric, if any, is still reported */
 	bool has_metric;

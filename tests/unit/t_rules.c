@@ -103,9 +103,17 @@ struct fired {
 	unsigned fired, hits;
 };
 
+/* Matches reported with another rule's index (each caller checks). */
+static const struct rules *index_rs;
+static unsigned index_wrong, index_seen;
+
 static int on_fire(void *arg, const struct rules_match *m)
 {
 	struct fired *f = arg;
+
+	index_seen++;
+	if (rules_at(index_rs, m->index) != m->rule)
+		index_wrong++;
 
 	if (strcmp(m->rule->id, f->id) == 0 && m->fired) {
 		f->fired++;
@@ -128,6 +136,7 @@ static unsigned feed_401(struct rules *rs, unsigned n, int64_t ts,
 	in.message.p = line;
 	in.message.len = sizeof(line) - 1;
 	in.has_ts = true;
+	index_rs = rs;
 	for (i = 0; i < n; i++) {
 		in.ts = ts + (int64_t)i * 1000;
 		rules_prefilter(rs, line, sizeof(line) - 1, false);
@@ -149,6 +158,7 @@ static unsigned feed_line(struct rules *rs, const char *line, int64_t ts,
 	in.message.len = strlen(line);
 	in.has_ts = true;
 	in.ts = ts;
+	index_rs = rs;
 	rules_prefilter(rs, line, in.message.len, false);
 	CHECK(rules_eval(rs, &in, on_fire, &f) == 0, "eval '%s'", line);
 	return f.fired;
@@ -265,5 +275,8 @@ int main(void)
 	test_forget();
 	test_forget_after();
 	test_state();
+	CHECK(index_seen > 0 && index_wrong == 0,
+	      "every match names its rule's index (%u of %u wrong)",
+	      index_wrong, index_seen);
 	return unit_done();
 }
