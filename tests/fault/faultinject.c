@@ -445,7 +445,6 @@ ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 			off);
 }
 
-/* May n more bytes be written to fd? Count them when so. */
 /* Is the calling thread the one named? */
 static bool in_thread(const char *name)
 {
@@ -455,10 +454,13 @@ static bool in_thread(const char *name)
 	       strcmp(cur, name) == 0;
 }
 
-static bool write_ok(int fd, size_t n)
+/*
+ * May n more bytes be written to fd? Count them when so. One thread at a
+ * time: the writer and the checkpoint thread write at once, and a kill
+ * or a failure must come at the byte it was set for.
+ */
+static bool write_ok_locked(int fd, size_t n)
 {
-	if (!is_watched(fd))
-		return true;
 	if (kill_after >= 0 && kill_in == NULL &&
 	    written + (long long)n > kill_after) {
 		note("kill", fd, written, 0);
@@ -482,6 +484,19 @@ static bool write_ok(int fd, size_t n)
 	}
 	written += (long long)n;
 	return true;
+}
+
+static bool write_ok(int fd, size_t n)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	bool ok;
+
+	if (!is_watched(fd))
+		return true;
+	pthread_mutex_lock(&mu);
+	ok = write_ok_locked(fd, n);
+	pthread_mutex_unlock(&mu);
+	return ok;
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
