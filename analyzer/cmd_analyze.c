@@ -1476,6 +1476,10 @@ int cmd_analyze(int argc, char **argv)
 	input_release_signals();
 	if (status == EXIT_OK) {
 		double secs = cmd_elapsed();
+
+		/* The run's events go to the database file on the other
+		 * core while the incidents are detected. */
+		store_checkpoint_soon(a.store);
 		bool any_read = false;
 
 		for (size_t k = 0; k < a.ninputs; k++)

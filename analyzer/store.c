@@ -45,6 +45,8 @@
  */
 #define CHECKPOINT_FRAMES 1000
 #define CHECKPOINT_RESTART_FRAMES 2048
+/* WAL pages worth copying before a run's incidents are detected (4 MiB). */
+#define CHECKPOINT_SOON_FRAMES 256
 
 /* A metric sample, as store_put_metric() takes it. */
 struct metric_row {
@@ -1442,6 +1444,12 @@ static int prepare_group(struct store *st, sqlite3_stmt **s,
  * process on an older snapshot holds it longer (a PASSIVE checkpoint
  * copies what it may and never waits for readers).
  *
+ * When a run has stored its events, store_checkpoint_soon() hands the
+ * thread what the WAL holds, and the main thread detects the incidents
+ * meanwhile: the fsync of the WAL and the copy no longer wait for the
+ * close (on the 1 GB benchmark export, whose database of 12 MB never
+ * reaches the 1000 pages, the last 0.18 s of the run went to 0.14 s).
+ *
  * The durability is SQLite's own under synchronous = NORMAL: the WAL is
  * synced before its pages are copied, the database after. A checkpoint
  * that fails (a full disk) leaves the pages in the WAL, where readers
@@ -1458,6 +1466,7 @@ struct checkpointer {
 	bool due, stop, busy;   /* under mu */
 	int woken_at;           /* WAL pages when it was last woken (the
 				   committing thread's: commits take turns) */
+	int frames;             /* WAL pages at the last commit (same) */
 };
 
 static void *checkpoint_run(void *arg)
@@ -1468,7 +1477,8 @@ static void *checkpoint_run(void *arg)
 	for (;;) {
 		while (!ck->due && !ck->stop)
 			pthread_cond_wait(&ck->wake, &ck->mu);
-		if (ck->stop)
+		/* a copy asked for is made, even when the store closes */
+		if (!ck->due)
 			break;
 		ck->due = false;
 		ck->busy = true;
@@ -1489,6 +1499,7 @@ static int checkpoint_hook(void *arg, sqlite3 *db, const char *name,
 {
 	struct checkpointer *ck = arg;
 
+	ck->frames = frames;
 	if (frames < ck->woken_at)      /* the WAL started over */
 		ck->woken_at = 0;
 	if (frames >= CHECKPOINT_RESTART_FRAMES) {
@@ -1543,6 +1554,19 @@ out_mu:
 out_db:
 	sqlite3_close(ck->db);
 	free(ck);
+}
+
+void store_checkpoint_soon(struct store *st)
+{
+	struct checkpointer *ck = st->ck;
+
+	/* (the commits are over: ck->frames is the WAL's size now) */
+	if (ck == NULL || ck->frames - ck->woken_at < CHECKPOINT_SOON_FRAMES)
+		return;
+	pthread_mutex_lock(&ck->mu);
+	ck->due = true;
+	pthread_cond_signal(&ck->wake);
+	pthread_mutex_unlock(&ck->mu);
 }
 
 /* Stop the thread; SQLite checkpoints again (and at the close). */

@@ -168,6 +168,16 @@ int store_source_format(struct store *st, int64_t id, const char *format,
 void store_writer_start(struct store *st);
 
 /*
+ * Start copying the WAL into the database now, on the checkpoint thread
+ * of store_writer_start(), and return: the events of a run are copied
+ * and synced while its incidents are detected, not all when the store
+ * closes. Nothing without that thread, or when the WAL holds less than
+ * 4 MiB not yet handed to it (one more fsync would cost more than it
+ * saves). Call it with no transaction open.
+ */
+void store_checkpoint_soon(struct store *st);
+
+/*
  * Insert an event unless the same (source, line, rule) is stored; a new
  * row counts under ev->tally. The strings are copied (or written before
  * the return). Return 0 or a store_err; with the writer thread, the
