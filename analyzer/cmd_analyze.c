@@ -1476,12 +1476,11 @@ int cmd_analyze(int argc, char **argv)
 	input_release_signals();
 	if (status == EXIT_OK) {
 		double secs = cmd_elapsed();
+		bool any_read = false;
 
 		/* The run's events go to the database file on the other
 		 * core while the incidents are detected. */
 		store_checkpoint_soon(a.store);
-		bool any_read = false;
-
 		for (size_t k = 0; k < a.ninputs; k++)
 			if (!a.inputs[k].skipped &&
 			    (a.inputs[k].bytes > 0 || a.inputs[k].unchanged))

@@ -173,7 +173,7 @@ void store_writer_start(struct store *st);
  * and synced while its incidents are detected, not all when the store
  * closes. Nothing without that thread, or when the WAL holds less than
  * 4 MiB not yet handed to it (one more fsync would cost more than it
- * saves). Call it with no transaction open.
+ * saves). Call it once the run's rows are committed.
  */
 void store_checkpoint_soon(struct store *st);
 
