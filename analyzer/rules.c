@@ -94,6 +94,7 @@ struct rules {
 	const char *limit_rule;
 	size_t matched;         /* rules whose patterns matched, last eval */
 	bool compiled;
+	bool sorted;            /* v is in id order (rules_compile) */
 };
 
 static const char *const sev_names[] = {
@@ -227,13 +228,33 @@ const struct rule *rules_at(const struct rules *rs, size_t i)
 	return i < rs->n ? rs->v[i] : NULL;
 }
 
+/*
+ * A binary search once the rules are in id order: a report looks up the
+ * rule of every event around an incident, 200 strcmp() each with five
+ * times the built-in rules.
+ */
 const struct rule *rules_find(const struct rules *rs, const char *id)
 {
-	size_t i;
+	size_t lo = 0, hi = rs->n, i;
 
-	for (i = 0; i < rs->n; i++)
-		if (strcmp(rs->v[i]->id, id) == 0)
+	if (!rs->sorted) {
+		for (i = 0; i < rs->n; i++)
+			if (strcmp(rs->v[i]->id, id) == 0)
+				return rs->v[i];
+		return NULL;
+	}
+	while (lo < hi) {
+		int c;
+
+		i = lo + (hi - lo) / 2;
+		c = strcmp(rs->v[i]->id, id);
+		if (c == 0)
 			return rs->v[i];
+		if (c < 0)
+			lo = i + 1;
+		else
+			hi = i;
+	}
 	return NULL;
 }
 
@@ -900,6 +921,7 @@ static int add_rule(struct rules *rs, struct rule *r, struct src *s,
 		rs->v = xrealloc(rs->v, rs->alloc * sizeof(*rs->v));
 	}
 	rs->v[rs->n++] = r;
+	rs->sorted = false;
 	return 0;
 }
 
@@ -1178,6 +1200,7 @@ int rules_compile(struct rules *rs, bool strict)
 
 	if (rs->n > 1)
 		qsort(rs->v, rs->n, sizeof(*rs->v), cmp_rule);
+	rs->sorted = true;
 	for (i = 0; i < rs->n; i++) {
 		struct rule *r = rs->v[i];
 		struct rule_impl *im = r->impl;

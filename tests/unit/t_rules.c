@@ -267,6 +267,47 @@ static void test_state(void)
 	rules_free(rs2);
 }
 
+/*
+ * rules_find() before rules_compile() (a walk) and after it (a binary
+ * search over the rules in id order): every rule by its id, and ids
+ * before, between and after theirs not at all.
+ */
+static void find_all(const struct rules *rs, const char *when)
+{
+	size_t i, n = rules_count(rs), wrong = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct rule *r = rules_at(rs, i);
+		char near[128];
+
+		if (rules_find(rs, r->id) != r)
+			wrong++;
+		snprintf(near, sizeof(near), "%s~", r->id);
+		if (rules_find(rs, near) != NULL)
+			wrong++;
+		snprintf(near, sizeof(near), "%.*s", (int)strlen(r->id) - 1,
+			 r->id);
+		if (rules_find(rs, near) != NULL)
+			wrong++;
+	}
+	CHECK(n > 30 && wrong == 0, "%s: %zu rules found by id, %zu wrong",
+	      when, n, wrong);
+	CHECK(rules_find(rs, "") == NULL && rules_find(rs, "zzz") == NULL &&
+	      rules_find(rs, "a") == NULL, "%s: no rule for '', 'a', 'zzz'",
+	      when);
+}
+
+static void test_find(void)
+{
+	struct rules *rs = rules_new();
+
+	CHECK(rules_load_builtin(rs) == 0, "built-in rules load");
+	find_all(rs, "loaded");
+	CHECK(rules_compile(rs, false) == 0, "built-in rules compile");
+	find_all(rs, "compiled");
+	rules_free(rs);
+}
+
 int main(void)
 {
 	test_literals();
@@ -275,6 +316,7 @@ int main(void)
 	test_forget();
 	test_forget_after();
 	test_state();
+	test_find();
 	CHECK(index_seen > 0 && index_wrong == 0,
 	      "every match names its rule's index (%u of %u wrong)",
 	      index_wrong, index_seen);
