@@ -991,6 +991,207 @@ static void test_detect_again_cases(void)
 	temp_store_close(st, path);
 }
 
+/*
+ * The trigger and the recovery of an incident, against a reference that
+ * reads every row: the timed markers of the rules (before or after the
+ * position, within the day), the nearest in (time, source, line, row id)
+ * order, never one on the position's own line that comes after it (for
+ * a trigger) or on or before it (for a recovery); for a trigger, an
+ * untimed marker at the head of the position's source counts at the
+ * source's first time. The random databases put two rules on a line now
+ * and then and several lines on one millisecond.
+ */
+struct mrow {
+	int64_t id, ts, src, line;
+	bool has_ts;
+	char rule[32];
+};
+
+static bool in_set(const char *id, const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(id, v[i]) == 0)
+			return true;
+	return false;
+}
+
+/* -1, 0, 1 as a comes before b in (ts, source, line, id) order. */
+static int mrow_cmp(const struct mrow *a, const struct mrow *b)
+{
+	int64_t x[4] = { a->ts, a->src, a->line, a->id };
+	int64_t y[4] = { b->ts, b->src, b->line, b->id };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+static int64_t ref_trigger(const struct mrow *v, size_t n,
+			   const struct mrow *at)
+{
+	static const char *const trig[] = { "deploy.started",
+		"deploy.succeeded", "deploy.rollback", "db.migration" };
+	const struct mrow *best = NULL, *head = NULL;
+	int64_t first_ts = 0;
+	bool first_has = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct mrow *m = &v[i];
+
+		if (!in_set(m->rule, trig, ARRAY_SIZE(trig)))
+			continue;
+		if (!at->has_ts) {
+			/* in a source without times: the nearest above */
+			if (!m->has_ts && m->src == at->src &&
+			    m->line < at->line && (best == NULL ||
+			    m->line > best->line || (m->line == best->line &&
+						     m->id > best->id)))
+				best = m;
+			continue;
+		}
+		if (!m->has_ts) {
+			if (m->src == at->src && m->line < at->line &&
+			    (head == NULL || m->line > head->line ||
+			     (m->line == head->line && m->id > head->id)))
+				head = m;
+			continue;
+		}
+		if (m->ts < at->ts - INCIDENTS_TRIGGER_LOOKBACK_MS ||
+		    m->ts > at->ts || (m->ts == at->ts && m->src == at->src &&
+				       m->line > at->line))
+			continue;
+		if (best == NULL || mrow_cmp(m, best) > 0)
+			best = m;
+	}
+	if (head != NULL) {
+		int64_t line = 0;
+
+		for (i = 0; i < n; i++)
+			if (v[i].src == at->src && v[i].has_ts &&
+			    (!first_has || v[i].line < line)) {
+				first_has = true;
+				line = v[i].line;
+				first_ts = v[i].ts;
+			}
+		if (first_has && (best == NULL || best->ts < first_ts))
+			return head->id;
+	}
+	return best ? best->id : 0;
+}
+
+static int64_t ref_recovery(const struct mrow *v, size_t n,
+			    const struct mrow *at)
+{
+	static const char *const ok[] = { "health.check_passed",
+		"app.startup_complete", "deploy.succeeded" };
+	const struct mrow *best = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct mrow *m = &v[i];
+
+		if (!at->has_ts) {
+			/* in a source without times: the nearest below */
+			if (!m->has_ts && m->src == at->src &&
+			    m->line > at->line && in_set(m->rule, ok,
+							 ARRAY_SIZE(ok)) &&
+			    (best == NULL || m->line < best->line ||
+			     (m->line == best->line && m->id < best->id)))
+				best = m;
+			continue;
+		}
+		if (!m->has_ts || !in_set(m->rule, ok, ARRAY_SIZE(ok)) ||
+		    m->ts < at->ts ||
+		    m->ts > at->ts + INCIDENTS_RECOVERY_LOOKAHEAD_MS ||
+		    (m->ts == at->ts && m->src == at->src &&
+		     m->line <= at->line))
+			continue;
+		if (best == NULL || mrow_cmp(m, best) < 0)
+			best = m;
+	}
+	return best ? best->id : 0;
+}
+
+static void test_markers(void)
+{
+	char path[] = "/tmp/t_incidents.XXXXXX";
+	char db[64];
+	struct store *st = temp_store(path, db, sizeof(db));
+	unsigned round, checked = 0, found = 0, wrong = 0;
+
+	if (st == NULL)
+		return;
+	for (round = 0; round < 20; round++) {
+		struct mrow *v = NULL;
+		size_t n = 0, cap = 0, i;
+		sqlite3_stmt *s;
+
+		rnd_state = 1000 + round;
+		if (fill_random(store_db(st), 60 + 30 * round) < 0 ||
+		    sqlite3_prepare_v2(store_db(st), "SELECT id, rule_id, ts, "
+				       "source_id, line_no FROM events", -1,
+				       &s, NULL) != SQLITE_OK) {
+			CHECK(0, "round %u: filling the database", round);
+			break;
+		}
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			struct mrow *m;
+
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				v = xrealloc(v, cap * sizeof(*v));
+			}
+			m = &v[n++];
+			m->id = sqlite3_column_int64(s, 0);
+			snprintf(m->rule, sizeof(m->rule), "%s",
+				 (const char *)sqlite3_column_text(s, 1));
+			m->has_ts = sqlite3_column_type(s, 2) != SQLITE_NULL;
+			m->ts = sqlite3_column_int64(s, 2);
+			m->src = sqlite3_column_int64(s, 3);
+			m->line = sqlite3_column_int64(s, 4);
+		}
+		sqlite3_finalize(s);
+		for (i = 0; i < n; i++) {
+			struct incident_pos p;
+			struct incident_marker t, r;
+			int64_t wt, wr;
+
+			memset(&p, 0, sizeof(p));
+			p.has_ts = v[i].has_ts;
+			p.ts = v[i].ts;
+			p.source_id = v[i].src;
+			p.line_no = (uint64_t)v[i].line;
+			wt = ref_trigger(v, n, &v[i]);
+			wr = ref_recovery(v, n, &v[i]);
+			if (incidents_find_trigger(store_db(st), &p, &t) < 0 ||
+			    incidents_find_recovery(store_db(st), &p, &r) < 0 ||
+			    t.event_id != wt || r.event_id != wr) {
+				if (wrong++ < 5)
+					printf("#   round %u, row %" PRId64
+					       ": trigger %" PRId64 " (want %"
+					       PRId64 "), recovery %" PRId64
+					       " (want %" PRId64 ")\n", round,
+					       v[i].id, t.event_id, wt,
+					       r.event_id, wr);
+			}
+			checked++;
+			found += (wt != 0) + (wr != 0);
+			incident_marker_release(&t);
+			incident_marker_release(&r);
+		}
+		free(v);
+	}
+	CHECK(checked > 1000 && found > 1000 && wrong == 0,
+	      "triggers and recoveries of %u positions as the reference "
+	      "finds them (%u found, %u wrong)", checked, found, wrong);
+	temp_store_close(st, path);
+}
+
 int main(void)
 {
 	rs = rules_new();
@@ -1007,6 +1208,7 @@ int main(void)
 	test_detect_stream();
 	test_detect_again();
 	test_detect_again_cases();
+	test_markers();
 	rules_free(rs);
 	return unit_done();
 }
