@@ -96,12 +96,18 @@ int agg_http_status(const char *msg)
 		    (st = status_at(q + 2)) != 0)
 			return st;
 	}
-	/* status=503, status_code=503, "status": 503, "httpStatus":500 */
+	/*
+	 * status=503, status_code=503, "status": 503, "httpStatus":500: at
+	 * the bytes that start a key ('s' or '"'), not at every byte (a
+	 * report reads this for every event around an incident).
+	 */
 	for (p = msg; p < end; p++) {
 		static const char *const keys[] = { "status=", "status_code=",
 			"\"status\":", "\"httpStatus\":", "\"status_code\":" };
 		size_t i;
 
+		if (*p != 's' && *p != '"')
+			continue;
 		for (i = 0; i < ARRAY_SIZE(keys); i++) {
 			size_t kl = strlen(keys[i]);
 			const char *q = p + kl;
@@ -613,16 +619,25 @@ static int str_cmp(const void *pa, const void *pb)
 /*
  * Fill series s from (name, ts) pairs: columns sorted by name. The pairs
  * are collected first, because the columns are known only at the end.
+ * The names are the rules' categories and constants, which outlive the
+ * pairs: not copied (a report collects a pair for every event around
+ * each incident).
  */
 struct pair {
-	char *name;
+	const char *name;
 	int64_t ts;
 };
 
-static void series_fill(struct agg *a, struct agg_series *s, struct pair *p,
-			size_t n)
+struct pairs {
+	struct pair *v;         /* owned */
+	size_t n, cap;
+};
+
+static void series_fill(struct agg *a, struct agg_series *s,
+			struct pairs *ps)
 {
-	size_t i;
+	const struct pair *p = ps->v;
+	size_t i, n = ps->n;
 
 	for (i = 0; i < n; i++)
 		series_col(s, p[i].name);
@@ -635,17 +650,20 @@ static void series_fill(struct agg *a, struct agg_series *s, struct pair *p,
 
 		if (b < a->nbuckets)
 			s->counts[b * s->ncols + series_col(s, p[i].name)]++;
-		free(p[i].name);
 	}
-	free(p);
+	free(ps->v);
+	memset(ps, 0, sizeof(*ps));
 }
 
-static void pairs_add(struct pair **p, size_t *n, const char *name, int64_t ts)
+static void pairs_add(struct pairs *ps, const char *name, int64_t ts)
 {
-	*p = xrealloc(*p, (*n + 1) * sizeof(**p));
-	(*p)[*n].name = xstrdup(name);
-	(*p)[*n].ts = ts;
-	(*n)++;
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? 2 * ps->cap : 256;
+		ps->v = xrealloc(ps->v, ps->cap * sizeof(*ps->v));
+	}
+	ps->v[ps->n].name = name;
+	ps->v[ps->n].ts = ts;
+	ps->n++;
 }
 
 /* Symptoms by category and HTTP statuses by class, per bucket; the
@@ -653,8 +671,10 @@ static void pairs_add(struct pair **p, size_t *n, const char *name, int64_t ts)
 static int load_counts(struct agg *a, struct loader *l)
 {
 	sqlite3_stmt *s;
-	struct pair *cat = NULL, *cls = NULL;
-	size_t ncat = 0, ncls = 0;
+	/* agg_http_status() gives 100 to 599 */
+	static const char *const classes[] = { "1xx", "2xx", "3xx", "4xx",
+					       "5xx" };
+	struct pairs cat = { NULL, 0, 0 }, cls = { NULL, 0, 0 };
 	int64_t w0 = a->ev[a->first].pos.ts, w1 = a->ev[a->last].pos.ts;
 	int rc;
 
@@ -675,12 +695,10 @@ static int load_counts(struct agg *a, struct loader *l)
 		if (sev && strcmp(sev, "info") != 0) {
 			const struct rule *r = rules_find(l->rs, rule ? rule : "");
 
-			pairs_add(&cat, &ncat, r ? r->category : "other", ts);
+			pairs_add(&cat, r ? r->category : "other", ts);
 		}
 		if (st) {
-			char name[4] = { (char)('0' + st / 100), 'x', 'x', 0 };
-
-			pairs_add(&cls, &ncls, name, ts);
+			pairs_add(&cls, classes[st / 100 - 1], ts);
 			if (ts >= w0 && ts <= w1) {
 				a->status_events++;
 				a->n5xx += st >= 500;
@@ -689,8 +707,8 @@ static int load_counts(struct agg *a, struct loader *l)
 		}
 	}
 	sqlite3_finalize(s);
-	series_fill(a, &a->by_category, cat, ncat);
-	series_fill(a, &a->by_status, cls, ncls);
+	series_fill(a, &a->by_category, &cat);
+	series_fill(a, &a->by_status, &cls);
 	if (rc != SQLITE_DONE)
 		return fail(l, "cannot read events");
 	return 0;
