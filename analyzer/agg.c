@@ -1042,8 +1042,9 @@ static void index_events(struct agg *a, int64_t trig_id, int64_t rec_id)
 		}
 }
 
-int agg_load(struct agg *a, sqlite3 *db, const char *db_path,
-	     const struct rules *rs, struct redact *red, const char *id)
+int agg_load(struct agg *a, sqlite3 *db, struct incident_markers *mk,
+	     const char *db_path, const struct rules *rs, struct redact *red,
+	     const char *id)
 {
 	struct loader l;
 	struct incident_marker trig, rec;
@@ -1070,8 +1071,8 @@ int agg_load(struct agg *a, sqlite3 *db, const char *db_path,
 	index_events(a, 0, 0);
 	a->has_ts = a->ev[a->first].pos.has_ts;
 	rc = -1;
-	if (incidents_find_trigger(db, &a->ev[a->first].pos, &trig) < 0 ||
-	    incidents_find_recovery(db, &a->ev[a->last].pos, &rec) < 0) {
+	if (incidents_find_trigger(mk, &a->ev[a->first].pos, &trig) < 0 ||
+	    incidents_find_recovery(mk, &a->ev[a->last].pos, &rec) < 0) {
 		fail(&l, "cannot read events");
 		goto out;
 	}

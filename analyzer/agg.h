@@ -188,11 +188,13 @@ struct agg {
 
 /*
  * Read incident id from db and derive everything above, with the rules
- * of rs and the redactor red (its key: the database's). Return 0, 1 when
+ * of rs and the redactor red (its key: the database's), its trigger and
+ * recovery by mk's queries (incident_markers_new(db)). Return 0, 1 when
  * there is no incident with that id, or -1 (printed).
  */
 int agg_load(struct agg *a,			/* OUT: release with agg_release */
 	     struct sqlite3 *db,
+	     struct incident_markers *mk,
 	     const char *db_path,		/* for messages */
 	     const struct rules *rs,
 	     struct redact *red,

@@ -92,6 +92,7 @@ struct report_run {
 	struct rules *rs;
 	struct store *st;
 	struct redact *red;
+	struct incident_markers *mk;    /* each report's trigger, recovery */
 	bool gnuplot_failed, gnuplot_missing;
 	bool html_failed;               /* a chart left out of a page */
 	struct report_html_index index; /* --format html: the index page */
@@ -310,7 +311,8 @@ static int report_one(struct report_run *r, const struct incident_summary *s)
 	char *path;
 	int rc;
 
-	rc = agg_load(&a, store_db(r->st), r->db_path, r->rs, r->red, s->id);
+	rc = agg_load(&a, store_db(r->st), r->mk, r->db_path, r->rs, r->red,
+		      s->id);
 	if (rc != 0)
 		return rc > 0 ? (error("incident '%s' vanished from %s while "
 				       "reading it", s->id, r->db_path),
@@ -464,6 +466,7 @@ static void run_release(struct report_run *r)
 	free(r->entries);
 	report_html_index_release(&r->index);
 	redact_free(r->red);
+	incident_markers_free(r->mk);
 	store_close(r->st);
 	rules_free(r->rs);
 }
@@ -531,6 +534,7 @@ int cmd_report(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	r.mk = incident_markers_new(store_db(r.st));
 	for (i = 0; i < l.n && status == EXIT_OK; i++)
 		if (selected(&r, &l.v[i]))
 			status = report_one(&r, &l.v[i]);

@@ -430,6 +430,9 @@ static int sql_fail(sqlite3 *db, const char *path, const char *what)
 }
 
 /* The first time in a source, in line order; *has false when none. */
+#define SOURCE_FIRST_TS "SELECT ts FROM events WHERE source_id = ?1 AND " \
+			"ts IS NOT NULL ORDER BY line_no LIMIT 1"
+
 static int source_first_ts(sqlite3 *db, int64_t source_id, int64_t *ts,
 			   bool *has)
 {
@@ -437,9 +440,7 @@ static int source_first_ts(sqlite3 *db, int64_t source_id, int64_t *ts,
 	int rc;
 
 	*has = false;
-	if (sqlite3_prepare_v2(db, "SELECT ts FROM events WHERE source_id = ?1 "
-			       "AND ts IS NOT NULL ORDER BY line_no LIMIT 1",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, SOURCE_FIRST_TS, -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(s, 1, source_id);
 	rc = sqlite3_step(s);
@@ -690,54 +691,104 @@ static void marker_from_row(sqlite3_stmt *s, struct incident_marker *m)
 		   "'app.startup_complete', 'deploy.succeeded') "
 
 /*
- * Run a marker query with two integer parameters and, when rule is not
- * NULL, a rule id as ?3, and keep the first row that accept() takes.
- * Return 0 or -1.
+ * The marker queries, prepared once for every incident of a detection or
+ * a report. A timed marker is looked for rule by rule, each query walking
+ * the (rule_id, ts) index in order to its first row, and the nearest of
+ * those wins (two rules on one line by row id). One query with "rule_id
+ * IN (...)" had SQLite sort every marker of the day around the incident
+ * first: on the benchmark's event-heavy export, 10,000 health checks,
+ * 8-17 ms for each incident of a report.
  */
-static int marker_query(sqlite3 *db, const char *sql, int64_t p1, int64_t p2,
-			const char *rule, const struct incident_pos *ref,
-			bool (*accept)(const struct incident_marker *,
-				       const struct incident_pos *),
-			struct incident_marker *out)
+enum {
+	MK_TRIGGER_UNTIMED,     /* ?1 source, ?2 line */
+	MK_TRIGGER_TIMED,       /* ?1 time, ?2 reach, ?3 source, ?4 line,
+				   ?5 rule */
+	MK_RECOVERY_UNTIMED,
+	MK_RECOVERY_TIMED,
+	MK_SOURCE_FIRST_TS,     /* ?1 source */
+	MK_COUNT
+};
+
+static const char *const mk_sql[MK_COUNT] = {
+	[MK_TRIGGER_UNTIMED] = MARKER_COLS "WHERE " TRIGGER_IN "AND ts IS "
+		"NULL AND +source_id = ?1 AND line_no < ?2 ORDER BY line_no "
+		"DESC, id DESC LIMIT 1",
+	/* not after the first symptom's line on its millisecond */
+	[MK_TRIGGER_TIMED] = MARKER_COLS "WHERE rule_id = ?5 AND ts BETWEEN "
+		"?1 - ?2 AND ?1 AND NOT (ts = ?1 AND source_id = ?3 AND "
+		"line_no > ?4) ORDER BY ts DESC, source_id DESC, line_no DESC "
+		"LIMIT 1",
+	[MK_RECOVERY_UNTIMED] = MARKER_COLS "WHERE " HEALTHY_IN "AND ts IS "
+		"NULL AND +source_id = ?1 AND line_no > ?2 ORDER BY line_no, "
+		"id LIMIT 1",
+	/* after the last symptom's line on its millisecond */
+	[MK_RECOVERY_TIMED] = MARKER_COLS "WHERE rule_id = ?5 AND ts BETWEEN "
+		"?1 AND ?1 + ?2 AND NOT (ts = ?1 AND source_id = ?3 AND "
+		"line_no <= ?4) ORDER BY ts, source_id, line_no LIMIT 1",
+	[MK_SOURCE_FIRST_TS] = SOURCE_FIRST_TS,
+};
+
+struct incident_markers {
+	sqlite3 *db;
+	sqlite3_stmt *s[MK_COUNT];      /* prepared when first used */
+};
+
+struct incident_markers *incident_markers_new(sqlite3 *db)
 {
-	sqlite3_stmt *s;
-	struct incident_marker m;
+	struct incident_markers *mk = xcalloc(1, sizeof(*mk));
+
+	mk->db = db;
+	return mk;
+}
+
+void incident_markers_free(struct incident_markers *mk)
+{
+	size_t i;
+
+	if (mk == NULL)
+		return;
+	for (i = 0; i < MK_COUNT; i++)
+		sqlite3_finalize(mk->s[i]);
+	free(mk);
+}
+
+/* Query k with its parameters bound (p[0] as ?1 ...; rule as ?5 when
+ * not NULL), or NULL. */
+static sqlite3_stmt *mk_query(struct incident_markers *mk, int k,
+			      const int64_t *p, size_t np, const char *rule)
+{
+	sqlite3_stmt *s = mk->s[k];
+	size_t i;
+
+	if (s == NULL &&
+	    sqlite3_prepare_v3(mk->db, mk_sql[k], -1,
+			       SQLITE_PREPARE_PERSISTENT, &mk->s[k],
+			       NULL) != SQLITE_OK)
+		return NULL;
+	s = mk->s[k];
+	sqlite3_reset(s);
+	for (i = 0; i < np; i++)
+		sqlite3_bind_int64(s, (int)i + 1, p[i]);
+	if (rule != NULL)
+		sqlite3_bind_text(s, 5, rule, -1, SQLITE_STATIC);
+	return s;
+}
+
+/* The first row of query k into *out (untouched when none). Return 0
+ * or -1. */
+static int mk_first(struct incident_markers *mk, int k, const int64_t *p,
+		    size_t np, const char *rule, struct incident_marker *out)
+{
+	sqlite3_stmt *s = mk_query(mk, k, p, np, rule);
 	int rc;
 
-	memset(&m, 0, sizeof(m));
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, p1);
-	sqlite3_bind_int64(s, 2, p2);
-	if (rule != NULL)
-		sqlite3_bind_text(s, 3, rule, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		marker_from_row(s, &m);
-		if (accept == NULL || accept(&m, ref)) {
-			incident_marker_release(out);
-			*out = m;
-			memset(&m, 0, sizeof(m));
-			break;
-		}
-	}
-	incident_marker_release(&m);
-	sqlite3_finalize(s);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		marker_from_row(s, out);
+	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* A timed candidate at the same millisecond must not come after ref. */
-static bool not_after(const struct incident_marker *m,
-		      const struct incident_pos *ref)
-{
-	return !(m->pos.ts == ref->ts && m->pos.source_id == ref->source_id &&
-		 m->pos.line_no > ref->line_no);
-}
-
-static bool not_before(const struct incident_marker *m,
-		       const struct incident_pos *ref)
-{
-	return !(m->pos.ts == ref->ts && m->pos.source_id == ref->source_id &&
-		 m->pos.line_no <= ref->line_no);
 }
 
 /* The order of timed markers: time, source, line, then the row's id. */
@@ -755,34 +806,23 @@ static int marker_cmp(const struct incident_marker *a,
 	return 0;
 }
 
-/*
- * The first timed marker that accept() takes of any of the rules ids[]:
- * sql (a query on "rule_id = ?3" in (ts, source_id, line_no) order,
- * ascending or, with last, descending; a rule has one row a line) runs
- * once per rule, and the earliest row (the latest, with last) of all
- * wins, two rules on one line by their row ids. Each query walks the
- * (rule_id, ts) index in time order and stops at its first row taken;
- * one query over all the rules (rule_id IN ...) sorted every marker of
- * the day around the incident before giving one: on the benchmark's
- * event-heavy export, 10,000 health checks for each incident of a
- * report. Return 0 or -1.
- */
-static int marker_first(sqlite3 *db, const char *sql, const char *const *ids,
-			size_t nids, int64_t p1, int64_t p2, bool last,
-			const struct incident_pos *ref,
-			bool (*accept)(const struct incident_marker *,
-				       const struct incident_pos *),
-			struct incident_marker *out)
+/* The nearest timed marker of the rules ids[] around pos: the latest
+ * before it (last), else the earliest after it. Return 0 or -1. */
+static int mk_nearest(struct incident_markers *mk, int k,
+		      const char *const *ids, size_t n, int64_t reach,
+		      const struct incident_pos *pos, bool last,
+		      struct incident_marker *out)
 {
+	const int64_t p[4] = { pos->ts, reach, pos->source_id,
+			       (int64_t)pos->line_no };
 	size_t i;
 
-	for (i = 0; i < nids; i++) {
+	for (i = 0; i < n; i++) {
 		struct incident_marker m;
 		int c;
 
 		memset(&m, 0, sizeof(m));
-		if (marker_query(db, sql, p1, p2, ids[i], ref, accept,
-				 &m) < 0) {
+		if (mk_first(mk, k, p, 4, ids[i], &m) < 0) {
 			incident_marker_release(&m);
 			return -1;
 		}
@@ -798,36 +838,39 @@ static int marker_first(sqlite3 *db, const char *sql, const char *const *ids,
 	return 0;
 }
 
-int incidents_find_trigger(sqlite3 *db, const struct incident_pos *first,
+int incidents_find_trigger(struct incident_markers *mk,
+			   const struct incident_pos *first,
 			   struct incident_marker *out)
 {
+	const int64_t at[2] = { first->source_id, (int64_t)first->line_no };
 	struct incident_marker head;
-	int64_t src_ts;
-	bool src_has;
+	sqlite3_stmt *s;
+	int64_t src_ts = 0;
+	bool src_has = false;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!first->has_ts)
-		return marker_query(db, MARKER_COLS "WHERE " TRIGGER_IN
-				    "AND ts IS NULL AND +source_id = ?1 AND "
-				    "line_no < ?2 ORDER BY line_no DESC, id DESC "
-				    "LIMIT 1",
-				    first->source_id, (int64_t)first->line_no,
-				    NULL, first, NULL, out);
-	if (marker_first(db, MARKER_COLS "WHERE rule_id = ?3 AND ts BETWEEN "
-			 "?1 - ?2 AND ?1 ORDER BY ts DESC, source_id DESC, "
-			 "line_no DESC", trigger_rules,
-			 ARRAY_SIZE(trigger_rules), first->ts,
-			 INCIDENTS_TRIGGER_LOOKBACK_MS, true, first, not_after,
-			 out) < 0)
+		return mk_first(mk, MK_TRIGGER_UNTIMED, at, 2, NULL, out);
+	if (mk_nearest(mk, MK_TRIGGER_TIMED, trigger_rules,
+		       ARRAY_SIZE(trigger_rules), INCIDENTS_TRIGGER_LOOKBACK_MS,
+		       first, true, out) < 0)
 		return -1;
 	/* A marker with no time at the head of the first symptom's source
 	 * sits at its source's first time, before every timed line. */
 	memset(&head, 0, sizeof(head));
-	if (marker_query(db, MARKER_COLS "WHERE " TRIGGER_IN "AND ts IS NULL "
-			 "AND +source_id = ?1 AND line_no < ?2 ORDER BY line_no "
-			 "DESC, id DESC LIMIT 1", first->source_id,
-			 (int64_t)first->line_no, NULL, first, NULL, &head) < 0 ||
-	    source_first_ts(db, first->source_id, &src_ts, &src_has) < 0) {
+	if (mk_first(mk, MK_TRIGGER_UNTIMED, at, 2, NULL, &head) < 0 ||
+	    (s = mk_query(mk, MK_SOURCE_FIRST_TS, at, 1, NULL)) == NULL) {
+		incident_marker_release(&head);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		src_ts = sqlite3_column_int64(s, 0);
+		src_has = true;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		incident_marker_release(&head);
 		return -1;
 	}
@@ -843,21 +886,18 @@ int incidents_find_trigger(sqlite3 *db, const struct incident_pos *first,
 	return 0;
 }
 
-int incidents_find_recovery(sqlite3 *db, const struct incident_pos *last,
+int incidents_find_recovery(struct incident_markers *mk,
+			    const struct incident_pos *last,
 			    struct incident_marker *out)
 {
+	const int64_t at[2] = { last->source_id, (int64_t)last->line_no };
+
 	memset(out, 0, sizeof(*out));
 	if (!last->has_ts)
-		return marker_query(db, MARKER_COLS "WHERE " HEALTHY_IN
-				    "AND ts IS NULL AND +source_id = ?1 AND "
-				    "line_no > ?2 ORDER BY line_no, id LIMIT 1",
-				    last->source_id, (int64_t)last->line_no,
-				    NULL, last, NULL, out);
-	return marker_first(db, MARKER_COLS "WHERE rule_id = ?3 AND ts BETWEEN "
-			    "?1 AND ?1 + ?2 ORDER BY ts, source_id, line_no",
-			    healthy_rules, ARRAY_SIZE(healthy_rules), last->ts,
-			    INCIDENTS_RECOVERY_LOOKAHEAD_MS, false, last,
-			    not_before, out);
+		return mk_first(mk, MK_RECOVERY_UNTIMED, at, 2, NULL, out);
+	return mk_nearest(mk, MK_RECOVERY_TIMED, healthy_rules,
+			  ARRAY_SIZE(healthy_rules),
+			  INCIDENTS_RECOVERY_LOOKAHEAD_MS, last, false, out);
 }
 
 /* ---- detection ------------------------------------------------------ */
@@ -928,7 +968,8 @@ static json_t *chain_json(const struct incident_node *nodes,
 }
 
 /* Everything about one segment: id, title, cause, trigger, details. */
-static int describe(sqlite3 *db, const struct rules *rs, int64_t gap_ms,
+static int describe(sqlite3 *db, struct incident_markers *mk,
+		    const struct rules *rs, int64_t gap_ms,
 		    const struct incident_event *ev, size_t n,
 		    struct incident_summary *sum)
 {
@@ -957,7 +998,7 @@ static int describe(sqlite3 *db, const struct rules *rs, int64_t gap_ms,
 	if (cause.root != SIZE_MAX)
 		sum->root_rule = xstrdup(nodes[cause.root].rule_id);
 	sum->title = make_title(rs, nodes, &cause, &ev[0].pos);
-	if (incidents_find_trigger(db, &ev[0].pos, &trig) < 0) {
+	if (incidents_find_trigger(mk, &ev[0].pos, &trig) < 0) {
 		incident_marker_release(&trig);
 		incident_cause_release(&cause);
 		free(nodes);
@@ -1117,6 +1158,7 @@ struct detect {
 	struct incident_list *out;      /* or NULL */
 	size_t capout;
 	sqlite3_stmt *stored, *up, *del_links, *link, *links;
+	struct incident_markers *mk;    /* owned */
 };
 
 static void seg_push(struct detect *d, const struct incident_event *e)
@@ -1200,7 +1242,8 @@ static int finish(struct detect *d)
 
 	if (d->nseg == 0)
 		return 0;
-	if (describe(d->db, d->rs, d->gap_ms, d->seg, d->nseg, &sum) < 0) {
+	if (describe(d->db, d->mk, d->rs, d->gap_ms, d->seg, d->nseg,
+		     &sum) < 0) {
 		summary_release(&sum);
 		return sql_fail(d->db, d->path, "cannot read events");
 	}
@@ -1295,6 +1338,7 @@ static int detect_prepare(struct detect *d)
 	    prepare_link(d->db, LINK_ROWS, &d->links) != SQLITE_OK)
 		return sql_fail(d->db, d->path,
 				"cannot prepare incident statements");
+	d->mk = incident_markers_new(d->db);
 	return 0;
 }
 
@@ -1714,6 +1758,7 @@ int incidents_detect(struct store *st, const struct rules *rs,
 	sqlite3_finalize(d.del_links);
 	sqlite3_finalize(d.link);
 	sqlite3_finalize(d.links);
+	incident_markers_free(d.mk);
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc == 0)

@@ -284,11 +284,20 @@ struct incident_marker {
 void incident_marker_release(struct incident_marker *m);
 
 /*
+ * The queries below over db, prepared once for all the incidents of a
+ * detection or a report. Free before db closes.
+ */
+struct incident_markers;
+struct incident_markers *incident_markers_new(struct sqlite3 *db);
+void incident_markers_free(struct incident_markers *mk);
+
+/*
  * The nearest trigger marker (incidents_is_trigger_rule) before first,
  * within INCIDENTS_TRIGGER_LOOKBACK_MS; in a source without times, the
  * nearest one above it. *out is zeroed when none. Return 0 or -1.
  */
-int incidents_find_trigger(struct sqlite3 *db, const struct incident_pos *first,
+int incidents_find_trigger(struct incident_markers *mk,
+			   const struct incident_pos *first,
 			   struct incident_marker *out);
 
 /*
@@ -296,7 +305,8 @@ int incidents_find_trigger(struct sqlite3 *db, const struct incident_pos *first,
  * INCIDENTS_RECOVERY_LOOKAHEAD_MS; in a source without times, the first
  * one below it. *out is zeroed when none. Return 0 or -1.
  */
-int incidents_find_recovery(struct sqlite3 *db, const struct incident_pos *last,
+int incidents_find_recovery(struct incident_markers *mk,
+			    const struct incident_pos *last,
 			    struct incident_marker *out);
 
 /*

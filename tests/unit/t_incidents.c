@@ -1127,6 +1127,7 @@ static void test_markers(void)
 	if (st == NULL)
 		return;
 	for (round = 0; round < 20; round++) {
+		struct incident_markers *mk;
 		struct mrow *v = NULL;
 		size_t n = 0, cap = 0, i;
 		sqlite3_stmt *s;
@@ -1139,6 +1140,7 @@ static void test_markers(void)
 			CHECK(0, "round %u: filling the database", round);
 			break;
 		}
+		mk = incident_markers_new(store_db(st));
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			struct mrow *m;
 
@@ -1168,8 +1170,8 @@ static void test_markers(void)
 			p.line_no = (uint64_t)v[i].line;
 			wt = ref_trigger(v, n, &v[i]);
 			wr = ref_recovery(v, n, &v[i]);
-			if (incidents_find_trigger(store_db(st), &p, &t) < 0 ||
-			    incidents_find_recovery(store_db(st), &p, &r) < 0 ||
+			if (incidents_find_trigger(mk, &p, &t) < 0 ||
+			    incidents_find_recovery(mk, &p, &r) < 0 ||
 			    t.event_id != wt || r.event_id != wr) {
 				if (wrong++ < 5)
 					printf("#   round %u, row %" PRId64
@@ -1184,6 +1186,7 @@ static void test_markers(void)
 			incident_marker_release(&t);
 			incident_marker_release(&r);
 		}
+		incident_markers_free(mk);
 		free(v);
 	}
 	CHECK(checked > 1000 && found > 1000 && wrong == 0,
