@@ -795,15 +795,11 @@ static int mk_first(struct incident_markers *mk, int k, const int64_t *p,
 static int marker_cmp(const struct incident_marker *a,
 		      const struct incident_marker *b)
 {
-	if (a->pos.ts != b->pos.ts)
-		return a->pos.ts < b->pos.ts ? -1 : 1;
-	if (a->pos.source_id != b->pos.source_id)
-		return a->pos.source_id < b->pos.source_id ? -1 : 1;
-	if (a->pos.line_no != b->pos.line_no)
-		return a->pos.line_no < b->pos.line_no ? -1 : 1;
-	if (a->event_id != b->event_id)
-		return a->event_id < b->event_id ? -1 : 1;
-	return 0;
+	int c = pos_cmp(&a->pos, &b->pos);
+
+	if (c)
+		return c;
+	return a->event_id < b->event_id ? -1 : a->event_id > b->event_id;
 }
 
 /* The nearest timed marker of the rules ids[] around pos: the latest
