@@ -80,6 +80,7 @@ static const char *const format_names[] = {
 	[PARSE_FMT_BUILDKIT] = "buildkit",
 	[PARSE_FMT_DOCKER_BUILD] = "docker-build",
 	[PARSE_FMT_POSTGRES] = "postgres",
+	[PARSE_FMT_REDIS] = "redis",
 	[PARSE_FMT_K8S_EVENTS] = "k8s-events",
 	[PARSE_FMT_K8S_DESCRIBE] = "k8s-describe",
 	[PARSE_FMT_METRICS_CSV] = "metrics-csv",
@@ -913,6 +914,50 @@ static bool det_postgres(struct det *d)
 	return true;
 }
 
+/*
+ * Redis's server log (serverLogRaw() in server.c): "%d:%c %s %c %s", the
+ * pid, the role (M master, S replica, C a child writing an RDB or AOF
+ * file, X sentinel), the time in the server's local time ("24 Feb 2026
+ * 10:15:02.123", read in --tz), the level ('.' debug, '-' verbose, '*'
+ * notice, '#' warning) and the message.
+ */
+static bool det_redis(struct det *d)
+{
+	const char *p = d->p;
+	size_t n = d->n, i, k, used;
+	int64_t ms;
+	char r, c;
+
+	i = run(p, n, 10, is_digit_c);
+	if (i == 0 || i + 3 >= n || p[i] != ':')
+		return false;
+	r = p[i + 1];
+	if ((r != 'M' && r != 'S' && r != 'C' && r != 'X') || p[i + 2] != ' ')
+		return false;
+	if (parse_time(d->ctx, p + i + 3, n - i - 3, &ms, &used) !=
+	    TIMEFMT_DMY)
+		return false;
+	k = i + 3 + used;
+	if (k + 1 >= n || p[k] != ' ' || (k + 2 < n && p[k + 2] != ' '))
+		return false;
+	c = p[k + 1];
+	if (c == '#')
+		d->level = PARSE_LEVEL_WARNING;
+	else if (c == '*')
+		d->level = PARSE_LEVEL_INFO;
+	else if (c == '-' || c == '.')
+		d->level = PARSE_LEVEL_DEBUG;
+	else
+		return false;
+	d->shape = PARSE_FMT_REDIS;
+	d->has_ts = true;
+	d->ts = ms;
+	d->stamp = mkspan(p + i + 3, used);
+	add(d->out, "pid", p, i);
+	add(d->out, "role", p + i + 1, 1);
+	return true;
+}
+
 /* Python's levelnames, as logging writes them. */
 static int py_level(const char *p, size_t n)
 {
@@ -1400,6 +1445,7 @@ static const detect_fn detectors[PARSE_FMT__COUNT] = {
 	[PARSE_FMT_BUILDKIT] = det_buildkit,
 	[PARSE_FMT_DOCKER_BUILD] = det_docker_build,
 	[PARSE_FMT_POSTGRES] = det_postgres,
+	[PARSE_FMT_REDIS] = det_redis,
 	[PARSE_FMT_K8S_EVENTS] = det_k8s_events,
 	[PARSE_FMT_K8S_DESCRIBE] = det_k8s_describe,
 };
@@ -1407,7 +1453,7 @@ static const detect_fn detectors[PARSE_FMT__COUNT] = {
 /* The detectors to try, by the line's first byte, in order. */
 static const detect_fn by_digit[] = {
 	det_python, det_uvicorn_access, det_postgres, det_nginx_error,
-	det_combined, det_k8s_events, det_buildkit,
+	det_combined, det_k8s_events, det_buildkit, det_redis,
 };
 static const detect_fn by_upper[] = {
 	det_uvicorn, det_python, det_postgres, det_docker_build,

@@ -121,6 +121,9 @@ enum parse_level {
  *   PARSE_FMT_POSTGRES       "postgres"      PostgreSQL's stderr log with a
  *                                            log_line_prefix ("<%m> [%p] ",
  *                                            "<%t> [%p]: [%l-1] user=,db= ")
+ *   PARSE_FMT_REDIS          "redis"         Redis's server log: "1:M 24 Feb
+ *                                            2026 10:15:02.123 * Ready to
+ *                                            accept connections tcp"
  *   PARSE_FMT_K8S_EVENTS     "k8s-events"    kubectl get events
  *   PARSE_FMT_K8S_DESCRIBE   "k8s-describe"  kubectl describe pod
  * Metrics exports (metricsfile.h), one count per sample:
@@ -156,6 +159,7 @@ enum parse_format {
 	PARSE_FMT_BUILDKIT,
 	PARSE_FMT_DOCKER_BUILD,
 	PARSE_FMT_POSTGRES,
+	PARSE_FMT_REDIS,
 	PARSE_FMT_K8S_EVENTS,
 	PARSE_FMT_K8S_DESCRIBE,
 	PARSE_FMT_METRICS_CSV,

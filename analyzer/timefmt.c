@@ -234,6 +234,30 @@ static size_t prefix_clf(const char *s, size_t len, int default_year,
 	return 17;
 }
 
+/* "24 Feb 2026 10:15": two digits of day, as strftime's %d writes them. */
+static size_t prefix_dmy(const char *s, size_t len, int default_year,
+			 struct stamp *st)
+{
+	int y;
+	int m;
+	int d;
+	int hh;
+	int mi;
+
+	(void)default_year;
+	if (len < 17 || s[2] != ' ' || s[6] != ' ' || s[11] != ' ' ||
+	    s[14] != ':')
+		return 0;
+	m = month_from_name(s + 3);
+	if (m == 0 || !read_digits(s, 2, &d) || !read_digits(s + 7, 4, &y) ||
+	    !read_digits(s + 12, 2, &hh) || !read_digits(s + 15, 2, &mi))
+		return 0;
+	if (!civil_ms(y, m, d, hh, mi, &st->base))
+		return 0;
+	st->hour = hh;
+	return 17;
+}
+
 /* "Feb 24 10:15", "Feb  4 10:15", "Feb 4 10:15", hour "9:15" too. */
 static size_t prefix_syslog(const char *s, size_t len, int default_year,
 			    struct stamp *st)
@@ -675,6 +699,11 @@ static const struct preset presets[] = {
 	 * "Feb 24 10:15:02 PM".  No zone.
 	 */
 	{ TIMEFMT_SYSLOG, "syslog", prefix_syslog, TAIL_AMPM, true },
+	/*
+	 * Redis's server log (serverLogRaw() in server.c), in the server's
+	 * local time without a zone: "24 Feb 2026 10:15:02.123".
+	 */
+	{ TIMEFMT_DMY, "dmy", prefix_dmy, 0, false },
 };
 
 const char *timefmt_kind_name(enum timefmt_kind kind)

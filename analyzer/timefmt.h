@@ -54,12 +54,16 @@
  *   TIMEFMT_SYSLOG   BSD syslog / journalctl short, no year:
  *                    "Feb 24 10:15:02", "Feb  4 10:15:02", and the
  *                    12-hour variant "Feb 24 10:15:02 PM"
+ *   TIMEFMT_DMY      day, month name, year, no zone: Redis's server log
+ *                    "24 Feb 2026 10:15:02.123" (strftime "%d %b %Y
+ *                    %H:%M:%S." and the milliseconds)
  */
 enum timefmt_kind {
 	TIMEFMT_NONE = 0,
 	TIMEFMT_ISO8601,
 	TIMEFMT_CLF,
 	TIMEFMT_SYSLOG,
+	TIMEFMT_DMY,
 };
 
 /*
@@ -152,7 +156,10 @@ enum timefmt_kind timefmt_parse(const char *s,	/* stamp at s[0] */
 				int64_t *ms,	/* OUT: epoch ms UTC */
 				size_t *used);	/* OUT: bytes consumed */
 
-/* Short lowercase name of a kind ("iso8601", "clf", "syslog", "none"). */
+/*
+ * Short lowercase name of a kind ("iso8601", "clf", "syslog", "dmy",
+ * "none").
+ */
 const char *timefmt_kind_name(enum timefmt_kind kind);
 
 /*

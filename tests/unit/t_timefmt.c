@@ -14,6 +14,7 @@
 #define ISO  TIMEFMT_ISO8601
 #define CLF  TIMEFMT_CLF
 #define SYS  TIMEFMT_SYSLOG
+#define DMY  TIMEFMT_DMY
 #define NONE TIMEFMT_NONE
 #define M    "Europe/Madrid"
 #define NY   "America/New_York"
@@ -308,6 +309,36 @@ static const struct parse_case parse_cases[] = {
 	  "CLF space for ':'" },
 	{ "24/Feb/2026:10:15:02 +2400", 0, NULL, NONE, 0, 0,
 	  "CLF offset out of range" },
+
+	/* day, month name, year: Redis's server log */
+	{ "24 Feb 2026 10:15:02.123 * Ready to accept connections", 0, NULL,
+	  DMY, 1771928102123, 24, "Redis" },
+	{ "24 Feb 2026 10:15:02.123 # x", 0, M, DMY, 1771924502123, 24,
+	  "Redis in Madrid (winter)" },
+	{ "24 Jul 2026 10:15:02.999 # x", 0, M, DMY, 1784880902999, 24,
+	  "Redis in Madrid (summer)" },
+	{ "04 Mar 2026 09:01:00.001 - x", 0, NULL, DMY, 1772614860001, 24,
+	  "zero-padded day" },
+	{ "29 Feb 2024 00:00:00.000 * x", 0, NULL, DMY, 1709164800000, 24,
+	  "leap day" },
+	{ "24 feb 2026 10:15:02", 0, NULL, DMY, 1771928102000, 20,
+	  "month in any case, no fraction" },
+	{ "24 Feb 2026 10:15:02 +0100", 0, NULL, DMY, 1771928102000, 20,
+	  "no zone is read after it" },
+	{ "29 Feb 2026 00:00:00.000 * x", 0, NULL, NONE, 0, 0,
+	  "no leap day" },
+	{ "31 Apr 2026 10:15:02.123 * x", 0, NULL, NONE, 0, 0,
+	  "April 31" },
+	{ "4 Feb 2026 10:15:02.123 * x", 0, NULL, NONE, 0, 0,
+	  "one-digit day" },
+	{ "24 Foo 2026 10:15:02.123 * x", 0, NULL, NONE, 0, 0,
+	  "bad month" },
+	{ "24 Feb 26 10:15:02.123 * x", 0, NULL, NONE, 0, 0,
+	  "two-digit year" },
+	{ "24 Feb 2026 10:15 * x", 0, NULL, NONE, 0, 0,
+	  "no seconds" },
+	{ "24 Feb 2026 24:00:00.000 * x", 0, NULL, NONE, 0, 0,
+	  "hour 24" },
 
 	/* syslog */
 	{ "Feb 24 10:15:02 web1 sshd: x", 2026, NULL, SYS, 1771928102000, 15,
