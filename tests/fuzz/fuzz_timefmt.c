@@ -81,7 +81,7 @@ static void parse_at(const char *p, size_t n, const struct timefmt_opts *o)
 		return;
 	}
 	FUZZ_CHECK(k == TIMEFMT_ISO8601 || k == TIMEFMT_CLF ||
-		   k == TIMEFMT_SYSLOG);
+		   k == TIMEFMT_SYSLOG || k == TIMEFMT_DMY);
 	FUZZ_CHECK(used > 0 && used <= n);
 	FUZZ_CHECK(strcmp(timefmt_kind_name(k), "none") != 0);
 	round_trip(ms);
