@@ -210,9 +210,14 @@ static size_t prefix_iso(const char *s, size_t len, int default_year,
 	return 16;
 }
 
-/* "24/Feb/2026:10:15" */
-static size_t prefix_clf(const char *s, size_t len, int default_year,
-			 struct stamp *st)
+/*
+ * Day, month name, year and hh:mm in fixed columns, the date's parts
+ * joined by sep and the time after tsep: "24/Feb/2026:10:15" (CLF),
+ * "24 Feb 2026 10:15" (Redis). The day has two digits, as strftime's %d
+ * writes it.
+ */
+static size_t prefix_day_first(const char *s, size_t len, char sep,
+			       char tsep, struct stamp *st)
 {
 	int y;
 	int m;
@@ -220,8 +225,7 @@ static size_t prefix_clf(const char *s, size_t len, int default_year,
 	int hh;
 	int mi;
 
-	(void)default_year;
-	if (len < 17 || s[2] != '/' || s[6] != '/' || s[11] != ':' ||
+	if (len < 17 || s[2] != sep || s[6] != sep || s[11] != tsep ||
 	    s[14] != ':')
 		return 0;
 	m = month_from_name(s + 3);
@@ -234,28 +238,18 @@ static size_t prefix_clf(const char *s, size_t len, int default_year,
 	return 17;
 }
 
-/* "24 Feb 2026 10:15": two digits of day, as strftime's %d writes them. */
+static size_t prefix_clf(const char *s, size_t len, int default_year,
+			 struct stamp *st)
+{
+	(void)default_year;
+	return prefix_day_first(s, len, '/', ':', st);
+}
+
 static size_t prefix_dmy(const char *s, size_t len, int default_year,
 			 struct stamp *st)
 {
-	int y;
-	int m;
-	int d;
-	int hh;
-	int mi;
-
 	(void)default_year;
-	if (len < 17 || s[2] != ' ' || s[6] != ' ' || s[11] != ' ' ||
-	    s[14] != ':')
-		return 0;
-	m = month_from_name(s + 3);
-	if (m == 0 || !read_digits(s, 2, &d) || !read_digits(s + 7, 4, &y) ||
-	    !read_digits(s + 12, 2, &hh) || !read_digits(s + 15, 2, &mi))
-		return 0;
-	if (!civil_ms(y, m, d, hh, mi, &st->base))
-		return 0;
-	st->hour = hh;
-	return 17;
+	return prefix_day_first(s, len, ' ', ' ', st);
 }
 
 /* "Feb 24 10:15", "Feb  4 10:15", "Feb 4 10:15", hour "9:15" too. */
