@@ -919,11 +919,15 @@ static bool det_postgres(struct det *d)
  * pid, the role (M master, S replica, C a child writing an RDB or AOF
  * file, X sentinel), the time in the server's local time ("24 Feb 2026
  * 10:15:02.123", read in --tz), the level ('.' debug, '-' verbose, '*'
- * notice, '#' warning) and the message.
+ * notice, '#' warning) and the message. What its signal handler logs
+ * (serverLogFromHandler(), always a warning) has the epoch seconds
+ * instead: "1:signal-handler (1771931704) Received SIGTERM scheduling
+ * shutdown...".
  */
 static bool det_redis(struct det *d)
 {
-	const char *p = d->p;
+	static const char sig[] = ":signal-handler (";
+	const char *p = d->p, *role = NULL;
 	size_t n = d->n, i, k, used;
 	int64_t ms;
 	char r, c;
@@ -931,7 +935,18 @@ static bool det_redis(struct det *d)
 	i = run(p, n, 10, is_digit_c);
 	if (i == 0 || i + 3 >= n || p[i] != ':')
 		return false;
-	r = p[i + 1];
+	if (starts(p + i, n - i, sig)) {
+		k = i + sizeof(sig) - 1;
+		used = run(p + k, n - k, 12, is_digit_c);
+		if (used == 0 || k + used + 1 >= n || p[k + used] != ')' ||
+		    p[k + used + 1] != ' ' ||
+		    timefmt_from_epoch_text(p + k, used, &ms) != 0)
+			return false;
+		d->level = PARSE_LEVEL_WARNING;
+		goto found;
+	}
+	role = p + i + 1;
+	r = *role;
 	if ((r != 'M' && r != 'S' && r != 'C' && r != 'X') || p[i + 2] != ' ')
 		return false;
 	if (parse_time(d->ctx, p + i + 3, n - i - 3, &ms, &used) !=
@@ -949,12 +964,15 @@ static bool det_redis(struct det *d)
 		d->level = PARSE_LEVEL_DEBUG;
 	else
 		return false;
+	k = i + 3;
+found:
 	d->shape = PARSE_FMT_REDIS;
 	d->has_ts = true;
 	d->ts = ms;
-	d->stamp = mkspan(p + i + 3, used);
+	d->stamp = mkspan(p + k, used);
 	add(d->out, "pid", p, i);
-	add(d->out, "role", p + i + 1, 1);
+	if (role)
+		add(d->out, "role", role, 1);
 	return true;
 }
 
