@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "buf.h"
 #include "diag.h"
+#include "redact.h"
 #include "rules.h"
 #include "store.h"
 #include "timefmt.h"
@@ -51,7 +52,7 @@ static const char summary_usage[] =
 "  -h, --help         show this help\n"
 "\n"
 "Exit status: 0 nothing at or above --fail-on; 5 something is; 1 database\n"
-"error; 2 usage error.\n"
+"error; 2 usage error; 3 invalid --rules.\n"
 "\n"
 "Examples:\n"
 "  logtriage summary\n"
@@ -235,6 +236,44 @@ static int gather_templates(sqlite3 *db, struct summary *sm, int top)
 		t->is_new = is_new;
 	}
 	sqlite3_finalize(s);
+	return 0;
+}
+
+/*
+ * The templates' text and example, redacted again: a database written
+ * with --no-redact holds the secrets as they were logged, and the
+ * summary (mailed by cron) must not print them. What is already
+ * redacted stays as it is.
+ */
+static int redact_templates(const struct store *st, struct summary *sm)
+{
+	unsigned char key[16];
+	const char *err = "";
+	struct redact *red;
+	struct buf b;
+	size_t i, k;
+
+	store_redact_key(st, key);
+	red = redact_new(key, &err);
+	memset(key, 0, sizeof(key));
+	if (red == NULL) {
+		error("cannot set up redaction: %s", err);
+		return -1;
+	}
+	buf_init(&b);
+	for (i = 0; i < sm->nt; i++) {
+		char **v[2] = { &sm->t[i].text, &sm->t[i].example };
+
+		for (k = 0; k < 2; k++) {
+			buf_clear(&b);
+			if (redact_append(red, *v[k], strlen(*v[k]), &b) == 0)
+				continue;
+			free(*v[k]);
+			*v[k] = xmemdup(b.p, b.len);
+		}
+	}
+	buf_release(&b);
+	redact_free(red);
 	return 0;
 }
 
@@ -798,6 +837,10 @@ int cmd_summary(int argc, char **argv)
 	if (gather_rules(db, &sm) < 0 || gather_incidents(db, &sm) < 0 ||
 	    gather_templates(db, &sm, top) < 0) {
 		status = EXIT_RUNTIME;
+		goto out;
+	}
+	if (redact_templates(st, &sm) < 0) {
+		status = EXIT_BUG;
 		goto out;
 	}
 	if (sm.nr > 1)
