@@ -34,6 +34,14 @@ struct rules;
 int cmd_open_existing_db(struct store **st, const char *path);
 
 /*
+ * The redaction of the database st, keyed with its secret (wiped again
+ * once the redaction holds it). NULL after printing why: an internal
+ * error (EXIT_BUG).
+ */
+struct redact;
+struct redact *cmd_redactor(const struct store *st);
+
+/*
  * The end of a successful 'analyze': detect the incidents over the
  * stored events (default gap) and, with print, list the latest with the
  * 'logtriage report' command of each. Return an exit code.

@@ -1324,8 +1324,6 @@ int cmd_analyze(int argc, char **argv)
 	bool no_redact = false;
 	int c, i, rc, status = EXIT_OK;
 	bool input_errors = false;
-	unsigned char key[16];
-	const char *err;
 	char *end;
 	struct pathlist excludes = { NULL, 0 }, paths = { NULL, 0 };
 	const char *color = "auto";
@@ -1424,11 +1422,8 @@ int cmd_analyze(int argc, char **argv)
 	}
 	store_writer_start(a.store);    /* events stored on the other core */
 	if (!no_redact) {
-		store_redact_key(a.store, key);
-		a.redact = redact_new(key, &err);
-		memset(key, 0, sizeof(key));
+		a.redact = cmd_redactor(a.store);
 		if (a.redact == NULL) {
-			error("cannot set up redaction: %s", err);
 			status = EXIT_BUG;
 			goto out;
 		}

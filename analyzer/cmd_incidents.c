@@ -8,6 +8,7 @@
 #include "agg.h"
 #include "diag.h"
 #include "incidents.h"
+#include "redact.h"
 #include "report.h"
 #include "store.h"
 #include "timefmt.h"
@@ -219,6 +220,20 @@ int cmd_open_existing_db(struct store **st, const char *path)
 	if (rc < 0)
 		return rc == STORE_ERR_BUSY ? EXIT_LOCKED : EXIT_RUNTIME;
 	return EXIT_OK;
+}
+
+struct redact *cmd_redactor(const struct store *st)
+{
+	unsigned char key[16];
+	const char *err = "";
+	struct redact *red;
+
+	store_redact_key(st, key);
+	red = redact_new(key, &err);
+	memset(key, 0, sizeof(key));
+	if (red == NULL)
+		error("cannot set up redaction: %s", err);
+	return red;
 }
 
 int cmd_incidents(int argc, char **argv)

@@ -475,8 +475,6 @@ int cmd_report(int argc, char **argv)
 {
 	struct report_run r;
 	struct incident_list l;
-	unsigned char key[16];
-	const char *err;
 	size_t i, n = 0;
 	int rc, status = EXIT_OK;
 
@@ -503,11 +501,8 @@ int cmd_report(int argc, char **argv)
 		run_release(&r);
 		return rc;
 	}
-	store_redact_key(r.st, key);
-	r.red = redact_new(key, &err);
-	memset(key, 0, sizeof(key));
+	r.red = cmd_redactor(r.st);
 	if (r.red == NULL) {
-		error("cannot set up redaction: %s", err);
 		run_release(&r);
 		return EXIT_BUG;
 	}

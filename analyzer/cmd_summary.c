@@ -247,19 +247,12 @@ static int gather_templates(sqlite3 *db, struct summary *sm, int top)
  */
 static int redact_templates(const struct store *st, struct summary *sm)
 {
-	unsigned char key[16];
-	const char *err = "";
-	struct redact *red;
+	struct redact *red = cmd_redactor(st);
 	struct buf b;
 	size_t i, k;
 
-	store_redact_key(st, key);
-	red = redact_new(key, &err);
-	memset(key, 0, sizeof(key));
-	if (red == NULL) {
-		error("cannot set up redaction: %s", err);
+	if (red == NULL)
 		return -1;
-	}
 	buf_init(&b);
 	for (i = 0; i < sm->nt; i++) {
 		char **v[2] = { &sm->t[i].text, &sm->t[i].example };
